@@ -1,0 +1,3 @@
+module github.com/gotest-sample/collections
+
+go 1.22

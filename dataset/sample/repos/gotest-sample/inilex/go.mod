@@ -1,0 +1,3 @@
+module github.com/gotest-sample/inilex
+
+go 1.22

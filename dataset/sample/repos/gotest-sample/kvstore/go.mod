@@ -1,0 +1,3 @@
+module github.com/gotest-sample/kvstore
+
+go 1.22

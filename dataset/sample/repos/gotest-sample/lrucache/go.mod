@@ -1,0 +1,3 @@
+module github.com/gotest-sample/lrucache
+
+go 1.22

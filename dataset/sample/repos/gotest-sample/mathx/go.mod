@@ -1,0 +1,3 @@
+module github.com/gotest-sample/mathx
+
+go 1.22

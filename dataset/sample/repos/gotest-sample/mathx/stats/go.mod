@@ -1,0 +1,3 @@
+module github.com/gotest-sample/mathx/stats
+
+go 1.22

@@ -1,0 +1,3 @@
+module github.com/gotest-sample/semver
+
+go 1.22

@@ -1,0 +1,4 @@
+package lib
+
+// WindowsOnly is excluded from the build on other systems.
+func WindowsOnly() {}

