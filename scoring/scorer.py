@@ -1,0 +1,553 @@
+"""Scoring one generated test: from a completion to a reward.
+
+The steps, each of which may end the scoring with its own status: take the code out of the
+completion, fix its imports (the Go helper), check its package clause, put it into its package
+through `go build -overlay` so that the repo on disk is never written (the repo's own _test.go files
+are overlaid away), resolve modules that the test newly imports into a private copy of go.mod, build
+the test binary the way `go test -cover` does (vet included), run it in the sandbox, count top-level
+tests from test2json's events, and measure the target's coverage from the cover profile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import gotools
+from scoring.completion import extract_code, package_name
+from scoring.models import MAX_COMPLETION_BYTES, ScoreItem, ScoreResult, Status, TestCounts
+from scoring.reward import reward
+from scoring.sandbox import Limits, Mounts, Outcome, Sandbox
+from scoring.settings import Settings
+
+logger = logging.getLogger("scoring")
+
+GENERATED_NAME = "gotestrl_generated_test.go"
+DETAIL_BYTES = 4096
+_MISSING_PACKAGE = re.compile(
+    r"(?:no required module provides package|missing go\.sum entry for module providing package)"
+    r" ([^\s;:()]+)"
+)
+# An import path that is safe to hand to `go get`: no leading dash, no spaces, no shell.
+_IMPORT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~+/-]*$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
+# go test runs TestXxx functions whose next character is not a lower-case letter.
+_TEST_FUNC = re.compile(r"^func (Test(?:[^a-z(\s]\w*)?)\(", re.MULTILINE)
+
+
+class Rejected(Exception):
+    """Ends a scoring early with a status other than ok."""
+
+    def __init__(self, status: Status, detail: str = "") -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Package:
+    repo_dir: Path
+    dir: Path
+    name: str
+    import_path: str
+    module_dir: Path
+    go_files: tuple[str, ...]
+    test_files: tuple[str, ...]
+
+
+def truncate(text: str, limit: int = DETAIL_BYTES) -> str:
+    """Keeps the head and the tail: compilers put the cause first, tests the summary last."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
+
+
+class Scorer:
+    def __init__(self, settings: Settings, sandbox: Sandbox) -> None:
+        self.settings = settings
+        self.sandbox = sandbox
+        self.repos_dir = settings.repos_dir.resolve()
+        # One folder per server process: several servers may share a machine and its cache.
+        self.work_root = gotools.CACHE_DIR / "work" / f"server-{os.getpid()}"
+        self.slots = asyncio.Semaphore(settings.concurrency)
+        self.helpers: asyncio.Queue[gotools.HelperProcess] = asyncio.Queue()
+        self.packages: dict[tuple[str, str], asyncio.Future[Package]] = {}
+        self.in_flight: dict[str, asyncio.Future[ScoreResult]] = {}
+        self.results: OrderedDict[str, ScoreResult] = OrderedDict()
+        self.go_version = ""
+        self.test2json = ""
+        self.run_limits = Limits(
+            timeout_s=settings.timeout_s,
+            memory_mb=settings.memory_mb,
+            processes=settings.max_processes,
+            disk_mb=settings.disk_mb,
+            output_bytes=settings.output_kb << 10,
+        )
+        self.build_limits = Limits(
+            timeout_s=settings.build_timeout_s,
+            memory_mb=settings.build_memory_mb,
+            processes=1024,
+            disk_mb=256,
+            output_bytes=1 << 20,
+        )
+
+    # Start-up ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        env = gotools.go_env()
+        for folder in (env["GOCACHE"], env["GOMODCACHE"], env["HOME"]):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.work_root, ignore_errors=True)
+        self.work_root.mkdir(parents=True)
+        for folder in (self.work_root, self.work_root.parent):
+            folder.chmod(0o755)
+        self.go_version = (await _run_go(["version"])).strip()
+        self.test2json = str(gotools.CACHE_DIR / "bin" / "test2json")
+        # test2json is not shipped prebuilt; building it once keeps `go tool` off the hot path.
+        await _run_go(["build", "-o", self.test2json, "cmd/test2json"])
+        for _ in range(self.settings.concurrency):
+            helper = gotools.HelperProcess()
+            await helper.start()
+            self.helpers.put_nowait(helper)
+        await self.self_test()
+
+    async def self_test(self) -> None:
+        """Fails unless the sandbox runs a process with the repos mounted read-only."""
+        self.repos_dir.mkdir(parents=True, exist_ok=True)
+        outcome = await self.sandbox.run(
+            ["/bin/sh", "-c", f"test -r '{self.repos_dir}' && echo ok"],
+            cwd=Path("/tmp"),
+            mounts=Mounts(read_only=(self.repos_dir,)),
+            env={"PATH": "/usr/bin:/bin"},
+            limits=self.run_limits,
+        )
+        if outcome.output.strip() != b"ok":
+            raise RuntimeError(f"sandbox self-test failed: {outcome}")
+
+    async def warm_up(self) -> None:
+        """Builds each package's test binary once, so that scorings find a warm build cache."""
+        dirs = sorted({p.parent for p in self.repos_dir.glob("*/*/**/*.go")})
+        started = time.monotonic()
+        for pkg_dir in dirs:
+            rel = pkg_dir.relative_to(self.repos_dir)
+            repo, package = "/".join(rel.parts[:2]), "/".join(rel.parts[2:]) or "."
+            try:
+                pkg = await self.package(repo, package)
+                with tempfile.TemporaryDirectory(dir=self.work_root) as work:
+                    overlay = Path(work) / "overlay.json"
+                    overlay.write_text(json.dumps({"Replace": self._hide_tests(pkg)}))
+                    await self._go_build(pkg, Path(work), overlay, None)
+            except (Rejected, OSError, RuntimeError) as err:
+                logger.debug("warm-up skipped %s: %s", rel, err)
+        logger.info(
+            "warm-up built %d package folders in %.1fs", len(dirs), time.monotonic() - started
+        )
+
+    async def close(self) -> None:
+        while not self.helpers.empty():
+            await self.helpers.get_nowait().close()
+        shutil.rmtree(self.work_root, ignore_errors=True)
+
+    # Requests ---------------------------------------------------------------------------------
+
+    async def score_many(self, items: list[ScoreItem]) -> list[ScoreResult]:
+        return list(await asyncio.gather(*(self.score(item) for item in items)))
+
+    async def score(self, item: ScoreItem) -> ScoreResult:
+        """One item; identical items, in flight or recent, share one scoring."""
+        if len(item.completion.encode()) > MAX_COMPLETION_BYTES:
+            return ScoreResult(
+                reward=0.0,
+                status=Status.bad_request,
+                detail=f"completion over {MAX_COMPLETION_BYTES} bytes",
+            )
+        code = extract_code(item.completion)
+        key = hashlib.sha256(
+            json.dumps(
+                [item.repo, item.package, item.target_file, item.target_function, code]
+            ).encode()
+        ).hexdigest()
+        if key in self.results:
+            self.results.move_to_end(key)
+            return self.results[key]
+        if key in self.in_flight:
+            return await asyncio.shield(self.in_flight[key])
+        future = asyncio.get_running_loop().create_future()
+        self.in_flight[key] = future
+        try:
+            result = await self._score(item, code)
+            future.set_result(result)
+        except BaseException as err:
+            future.set_exception(err)
+            future.exception()  # retrieved: waiters re-raise it, nobody else must log it
+            raise
+        finally:
+            del self.in_flight[key]
+        if result.status != Status.error and self.settings.cache_size:
+            self.results[key] = result
+            while len(self.results) > self.settings.cache_size:
+                self.results.popitem(last=False)
+        return result
+
+    async def _score(self, item: ScoreItem, code: str) -> ScoreResult:
+        started = time.monotonic()
+        try:
+            result = await self._score_checked(item, code)
+        except Rejected as rejected:
+            reward_value = None if rejected.status == Status.error else 0.0
+            result = ScoreResult(
+                reward=reward_value, status=rejected.status, detail=truncate(rejected.detail)
+            )
+        except Exception as err:
+            logger.exception("scoring failed for %s/%s", item.repo, item.package)
+            result = ScoreResult(reward=None, status=Status.error, detail=f"scorer error: {err}")
+        result.duration_s = round(time.monotonic() - started, 4)
+        return result
+
+    async def _score_checked(self, item: ScoreItem, code: str) -> ScoreResult:
+        pkg = await self.package(item.repo, item.package)
+        await self._check_target(pkg, item)
+        if not code.strip():
+            raise Rejected(Status.no_code, "the completion holds no code")
+        try:
+            fixed = await self.helper(
+                "imports", dir=str(pkg.dir), src_text=code, name=GENERATED_NAME
+            )
+        except gotools.GoToolsError as err:
+            raise Rejected(Status.goimports_failed, str(err)) from err
+        source = fixed["source"]
+        assertions = (await self.helper("assertions", src_text=source)).get("assertions")
+        name = package_name(source)
+        if name not in (pkg.name, f"{pkg.name}_test"):
+            raise Rejected(
+                Status.build_failed,
+                f"package clause is {name!r}; this folder holds package {pkg.name!r} "
+                f"(or {pkg.name + '_test'!r} for an external test)",
+            )
+        async with self.slots:
+            work = Path(tempfile.mkdtemp(dir=self.work_root))
+            try:
+                work.chmod(0o755)
+                result = await self._build_and_run(pkg, item, source, work)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        result.assertions = assertions
+        return result
+
+    # Packages ---------------------------------------------------------------------------------
+
+    async def package(self, repo: str, package: str) -> Package:
+        key = (repo, package)
+        if key not in self.packages:
+            self.packages[key] = asyncio.ensure_future(self._load_package(repo, package))
+        try:
+            return await asyncio.shield(self.packages[key])
+        except Rejected:
+            raise
+        except Exception:
+            del self.packages[key]  # a passing failure is tried again next time
+            raise
+
+    def _inside(self, base: Path, relative: str, what: str) -> Path:
+        if not relative or "\x00" in relative or Path(relative).is_absolute():
+            raise Rejected(Status.bad_request, f"{what} {relative!r} is not a relative path")
+        path = (base / relative).resolve()
+        if path != base and base not in path.parents:
+            raise Rejected(Status.bad_request, f"{what} {relative!r} leaves the repos root")
+        if not path.is_dir():
+            raise Rejected(Status.bad_request, f"unknown {what} {relative!r}")
+        return path
+
+    async def _load_package(self, repo: str, package: str) -> Package:
+        repo_dir = self._inside(self.repos_dir, repo, "repo")
+        if len(repo_dir.relative_to(self.repos_dir).parts) != 2:
+            raise Rejected(Status.bad_request, f"repo {repo!r} is not of the form owner/name")
+        pkg_dir = self._inside(repo_dir, package, "package") if package != "." else repo_dir
+        fields = "Name,ImportPath,Dir,GoFiles,TestGoFiles,XTestGoFiles,Module,Error"
+        try:
+            listed = json.loads(
+                await _run_go(["list", "-e", f"-json={fields}", "."], cwd=pkg_dir, offline=True)
+            )
+        except (RuntimeError, json.JSONDecodeError) as err:
+            raise Rejected(Status.bad_request, f"package {package!r} of {repo}: {err}") from err
+        module_dir = Path((listed.get("Module") or {}).get("Dir") or "")
+        if (
+            listed.get("Error")
+            or not listed.get("GoFiles")
+            or repo_dir
+            not in [
+                module_dir,
+                *module_dir.parents,
+            ]
+        ):
+            error = (listed.get("Error") or {}).get("Err", "no buildable Go files in a module")
+            raise Rejected(Status.bad_request, f"package {package!r} of {repo}: {error}")
+        tests = tuple(listed.get("TestGoFiles", []) + listed.get("XTestGoFiles", []))
+        return Package(
+            repo_dir=repo_dir,
+            dir=pkg_dir,
+            name=listed["Name"],
+            import_path=listed["ImportPath"],
+            module_dir=module_dir,
+            go_files=tuple(listed["GoFiles"]),
+            test_files=tests,
+        )
+
+    async def _check_target(self, pkg: Package, item: ScoreItem) -> None:
+        if item.target_file is not None and item.target_file not in pkg.go_files:
+            raise Rejected(
+                Status.bad_request, f"unknown target_file {item.target_file!r} in {pkg.import_path}"
+            )
+        if item.target_function is not None:
+            if not _FUNCTION_NAME.match(item.target_function):
+                raise Rejected(Status.bad_request, "target_function must be Func or Type.Method")
+            await self.coverage(pkg, item, profile=None)  # raises for an unknown function
+
+    # Go helper --------------------------------------------------------------------------------
+
+    async def helper(self, cmd: str, **args: str) -> dict:
+        helper = await self.helpers.get()
+        try:
+            return await helper.request(cmd, **args)
+        finally:
+            self.helpers.put_nowait(helper)
+
+    async def coverage(self, pkg: Package, item: ScoreItem, profile: Path | None) -> float | None:
+        args = {"dir": str(pkg.dir)}
+        if item.target_file:
+            args["file"] = item.target_file
+        if item.target_function:
+            args["func"] = item.target_function
+        if profile is None:
+            profile = gotools.CACHE_DIR / "empty.cover"
+            profile.write_text("mode: set\n")
+        try:
+            answer = await self.helper("cover", profile=str(profile), **args)
+        except gotools.GoToolsError as err:
+            if str(err).startswith(("unknown function", "unknown file")):
+                raise Rejected(Status.bad_request, f"{err} in {pkg.import_path}") from err
+            raise
+        return answer["coverage"]
+
+    # Build and run ----------------------------------------------------------------------------
+
+    def _hide_tests(self, pkg: Package) -> dict[str, str]:
+        """Overlay entries that leave the repo's own tests out: only the generated test counts."""
+        return {str(pkg.dir / name): "" for name in pkg.test_files}
+
+    async def _build_and_run(
+        self, pkg: Package, item: ScoreItem, source: str, work: Path
+    ) -> ScoreResult:
+        generated = work / GENERATED_NAME
+        generated.write_text(source)
+        replace = self._hide_tests(pkg)
+        replace[str(pkg.dir / GENERATED_NAME)] = str(generated)
+        overlay = work / "overlay.json"
+        overlay.write_text(json.dumps({"Replace": replace}))
+
+        build = await self._go_build(pkg, work, overlay, modfile=None)
+        missing = sorted(set(_MISSING_PACKAGE.findall(build.output.decode(errors="replace"))))
+        if build.exit_code != 0 and missing:
+            modfile = await self._resolve(pkg, work, missing)
+            build = await self._go_build(pkg, work, overlay, modfile)
+        if build.exit_code != 0:
+            raise Rejected(*self._build_failure(build, pkg, generated))
+
+        outcome = await self.sandbox.run(
+            [
+                "/sandbox/pkg.test",
+                "-test.v=test2json",
+                "-test.paniconexit0",
+                "-test.count=1",
+                # Our own kill comes first; this one only keeps a runaway binary from hanging on.
+                f"-test.timeout={int(self.settings.timeout_s) + 30}s",
+                "-test.coverprofile={side}",
+            ],
+            cwd=pkg.dir,
+            mounts=Mounts(
+                read_only=(pkg.repo_dir,), files={"/sandbox/pkg.test": work / "pkg.test"}
+            ),
+            env={"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin"},
+            limits=self.run_limits,
+            side_channel=True,
+        )
+        events = await self._events(outcome.output, pkg.import_path)
+        counts = count_tests(events, declared_tests(source), outcome.exit_code)
+        detail = truncate(_test_output(events, outcome.output))
+        if outcome.exceeded:
+            return ScoreResult(
+                reward=0.0,
+                status=Status.limit_exceeded,
+                tests=counts,
+                detail=f"killed: over the {outcome.exceeded} limit\n{detail}",
+            )
+        if outcome.timed_out:
+            return ScoreResult(
+                reward=0.0,
+                status=Status.timeout,
+                tests=counts,
+                detail=f"killed after {self.settings.timeout_s}s\n{detail}",
+            )
+        if counts.passed + counts.failed == 0:
+            return ScoreResult(reward=0.0, status=Status.no_tests, tests=counts, detail=detail)
+        coverage = 0.0
+        if outcome.side_output.startswith(b"mode:"):
+            profile = work / "cover.out"
+            profile.write_bytes(outcome.side_output)
+            coverage = await self.coverage(pkg, item, profile) or 0.0
+        return ScoreResult(
+            reward=reward(counts.passed, counts.failed, coverage),
+            status=Status.ok,
+            tests=counts,
+            coverage=coverage,
+            detail=detail,
+        )
+
+    async def _go_build(
+        self, pkg: Package, work: Path, overlay: Path, modfile: Path | None
+    ) -> Outcome:
+        env = gotools.go_env({"GOPROXY": "off", "HOME": "/tmp", "TMPDIR": "/tmp"})
+        argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
+        argv += ["-o", str(work / "pkg.test"), f"-overlay={overlay}"]
+        if modfile is not None:
+            argv.append(f"-modfile={modfile}")
+        argv.append(".")
+        # The compiler reads hostile code, so it too runs without network and with a read-only
+        # view of everything but its output and the build cache.
+        mounts = Mounts(
+            read_only=(pkg.repo_dir, gotools.goroot(), Path(env["GOMODCACHE"])),
+            writable=(Path(env["GOCACHE"]), work),
+        )
+        return await self.sandbox.run(
+            argv, cwd=pkg.dir, mounts=mounts, env=env, limits=self.build_limits, drop_root=False
+        )
+
+    async def _resolve(self, pkg: Package, work: Path, missing: list[str]) -> Path:
+        """`go get`s what the test newly imports into a private go.mod; the repo's stays as is."""
+        if self.settings.goproxy == "off":
+            raise Rejected(Status.deps_failed, f"not in go.mod: {', '.join(missing)}")
+        bad = [path for path in missing if not _IMPORT_PATH.match(path)]
+        if bad:
+            raise Rejected(Status.deps_failed, f"not an import path: {', '.join(bad)}")
+        modfile = work / "mod" / "go.mod"
+        modfile.parent.mkdir()
+        shutil.copyfile(pkg.module_dir / "go.mod", modfile)
+        if (pkg.module_dir / "go.sum").exists():
+            shutil.copyfile(pkg.module_dir / "go.sum", modfile.with_suffix(".sum"))
+        try:
+            await _run_go(
+                ["get", f"-modfile={modfile}", "--", *missing],
+                cwd=pkg.dir,
+                extra_env={"GOPROXY": self.settings.goproxy, "GOFLAGS": "-mod=mod"},
+                timeout=self.settings.build_timeout_s,
+            )
+        except RuntimeError as err:
+            raise Rejected(Status.deps_failed, str(err)) from err
+        return modfile
+
+    def _build_failure(self, build: Outcome, pkg: Package, generated: Path) -> tuple[Status, str]:
+        output = build.output.decode(errors="replace")
+        for shown in (str(generated), os.path.relpath(generated, pkg.dir)):
+            output = output.replace(shown, GENERATED_NAME)
+        if build.timed_out or build.exceeded:
+            reason = "timed out" if build.timed_out else f"over the {build.exceeded} limit"
+            return Status.error, f"the build {reason}\n{output}"
+        return Status.build_failed, output
+
+    async def _events(self, output: bytes, import_path: str) -> list[dict]:
+        proc = await asyncio.create_subprocess_exec(
+            self.test2json,
+            "-t",
+            "-p",
+            import_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        stdout, _ = await proc.communicate(output)
+        events = []
+        for line in stdout.splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                events.append(json.loads(line))
+        return events
+
+
+def declared_tests(source: str) -> set[str]:
+    """Top-level test functions of gofmt-ed source, by go test's naming rule."""
+    return set(_TEST_FUNC.findall(source))
+
+
+def count_tests(events: list[dict], declared: set[str], exit_code: int | None) -> TestCounts:
+    """Top-level tests from test2json events.
+
+    Only functions the file declares count, once each, and a failure outweighs any other report:
+    a test that prints test2json's framing itself can neither invent tests nor turn its own
+    failure into a pass. A test that started but has no result when the binary died (a panic
+    stops the run there) failed.
+    """
+    outcome: dict[str, str] = {}
+    for event in events:
+        test, action = event.get("Test"), event.get("Action")
+        if test not in declared:
+            continue
+        if action == "run":
+            outcome.setdefault(test, "run")
+        elif action in ("pass", "skip", "fail") and outcome.get(test) != "fail":
+            outcome[test] = action
+    counts = TestCounts()
+    for result in outcome.values():
+        if result == "pass":
+            counts.passed += 1
+        elif result == "skip":
+            counts.skipped += 1
+        elif result == "fail" or exit_code != 0:
+            counts.failed += 1
+    return counts
+
+
+def _test_output(events: list[dict], raw: bytes) -> str:
+    if not events:
+        return raw.decode(errors="replace")
+    return "".join(e.get("Output", "") for e in events if e.get("Action") == "output")
+
+
+async def _run_go(
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    offline: bool = False,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> str:
+    """Runs the trusted go command (never on generated code) and returns its stdout."""
+    env = gotools.go_env({"GOPROXY": "off"} if offline else None)
+    env.update(extra_env or {})
+    proc = await asyncio.create_subprocess_exec(
+        str(gotools.go_binary()),
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise RuntimeError(f"go {args[0]} timed out after {timeout}s") from None
+    if proc.returncode != 0:
+        raise RuntimeError(stderr.decode(errors="replace").strip() or f"go {args[0]} failed")
+    return stdout.decode()

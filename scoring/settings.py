@@ -1,0 +1,51 @@
+"""The scoring server's settings, read from SCORING_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCORING_")
+
+    repos_dir: Path = Field(
+        Path("data/repos"), description="Root folder of the repos; requests name repos under it."
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token required on every request but GET /health; unset: loopback only.",
+    )
+    concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, description="Scorings run at once."
+    )
+    timeout_s: float = Field(30, gt=0, description="Wall-clock limit for one test run.")
+    memory_mb: int = Field(
+        2048,
+        ge=1024,  # Go's runtime cannot start in much less address space.
+        description="Memory limit for one test run, /tmp included.",
+    )
+    max_processes: int = Field(64, ge=4, description="Processes and threads one test run may have.")
+    disk_mb: int = Field(64, ge=1, description="Size of the private /tmp of one test run.")
+    output_kb: int = Field(1024, ge=16, description="Output one test run may print.")
+    build_timeout_s: float = Field(120, gt=0, description="Wall-clock limit for one build.")
+    build_memory_mb: int = Field(4096, ge=1024, description="Memory limit for one build.")
+    goproxy: str = Field(
+        "https://proxy.golang.org",
+        description="Module proxy for modules that a generated test newly imports; 'off' disables.",
+    )
+    warmup: bool = Field(
+        True, description="Build every package of the repos once at start-up to warm the cache."
+    )
+    cache_size: int = Field(
+        4096, ge=0, description="Results remembered, so that a duplicate is answered at once."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,353 @@
+"""The scoring server on the sample repos: every status, the reward, auth, and concurrency."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_REPOS
+from fastapi.testclient import TestClient
+
+import gotools
+from scoring.reward import reward
+from scoring.scoring_server import app
+from scoring.settings import Settings, get_settings
+
+MATHX = {"repo": "gotest-sample/mathx", "package": "."}
+
+GCD_TEST = """```go
+package mathx
+
+import "testing"
+
+func TestGCD(t *testing.T) {
+	if got := GCD(12, 8); got != 4 {
+		t.Fatalf("GCD(12, 8) = %d", got)
+	}
+}
+
+func TestIsPrimeWrong(t *testing.T) {
+	if IsPrime(9) {
+		t.Error("9 is not prime")
+	}
+	if !IsPrime(10) {
+		t.Error("this expectation is wrong on purpose")
+	}
+}
+```"""
+
+
+@contextmanager
+def scoring_client(**overrides):
+    settings = Settings(repos_dir=SAMPLE_REPOS, warmup=False, **overrides)
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture(scope="module")
+def client():
+    with scoring_client(timeout_s=5, concurrency=2) as client:
+        yield client
+
+
+def score(client, **item):
+    response = client.post("/score", json={"items": [item]})
+    assert response.status_code == 200, response.text
+    return response.json()["results"][0]
+
+
+def go_cover_func(repo: str, test_source: str, function: str, tmp_path: Path) -> float:
+    """The oracle: `go tool cover -func` on a scratch copy, the way a person would measure it."""
+    scratch = tmp_path / "scratch"
+    shutil.copytree(SAMPLE_REPOS / repo, scratch)
+    for old in scratch.glob("*_test.go"):
+        old.unlink()
+    (scratch / "oracle_test.go").write_text(test_source)
+    env = gotools.go_env()
+    run = {"cwd": scratch, "env": env, "capture_output": True, "text": True}
+    # The test may fail on purpose; the profile is written all the same.
+    subprocess.run([str(gotools.go_binary()), "test", "-coverprofile=c.out", "."], **run)
+    cover = [str(gotools.go_binary()), "tool", "cover", "-func=c.out"]
+    out = subprocess.run(cover, check=True, **run).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == function:
+            return float(fields[2].rstrip("%")) / 100
+    raise AssertionError(f"{function} not in cover output:\n{out}")
+
+
+def test_health(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["go"].startswith("go version go1.27")
+    assert body["concurrency"] == 2
+
+
+def test_ok_reward_matches_formula_and_go_cover(client, tmp_path):
+    result = score(client, **MATHX, completion=GCD_TEST, target_function="GCD")
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 1, "skipped": 0}
+    source = GCD_TEST.removeprefix("```go\n").removesuffix("```")
+    expected = go_cover_func("gotest-sample/mathx", source, "GCD", tmp_path)
+    assert result["coverage"] == pytest.approx(expected, abs=0.0005)  # go prints 0.1%
+    assert 0 < expected < 1
+    assert result["reward"] == pytest.approx(reward(1, 1, result["coverage"]))
+    assert result["assertions"] == 3
+    assert "this expectation is wrong on purpose" in result["detail"]
+
+
+def test_coverage_of_file_and_package(client):
+    file_result = score(client, **MATHX, completion=GCD_TEST, target_file="mathx.go")
+    package_result = score(client, **MATHX, completion=GCD_TEST)
+    function_result = score(client, **MATHX, completion=GCD_TEST, target_function="Clamp")
+    assert function_result["coverage"] == 0.0
+    assert 0 < package_result["coverage"] == file_result["coverage"] < 1
+    assert function_result["reward"] == pytest.approx(0.5 + 0.25 * 0.5)
+
+
+def test_all_passed_bonus_and_skips(client):
+    completion = """```go
+package mathx_test
+
+import (
+	"testing"
+
+	"github.com/gotest-sample/mathx"
+)
+
+func TestClamp(t *testing.T) {
+	if mathx.Clamp(5, 0, 3) != 3 {
+		t.Fatal("clamp")
+	}
+}
+
+func TestLater(t *testing.T) { t.Skip("not yet") }
+```"""
+    result = score(client, **MATHX, completion=completion, target_function="Clamp")
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 1}
+    assert result["reward"] == pytest.approx(0.5 + 0.25 + 0.05 + 0.2 * result["coverage"])
+
+
+def test_goimports_adds_missing_imports(client):
+    completion = """```go
+package mathx
+
+func TestGCDTable(t *testing.T) {
+	for _, c := range []struct{ a, b, want int }{{4, 6, 2}, {-4, 6, 2}, {4, -6, 2}, {0, 0, 0}} {
+		if got := GCD(c.a, c.b); got != c.want {
+			t.Error(fmt.Sprint(c, got))
+		}
+	}
+}
+```"""
+    result = score(client, **MATHX, completion=completion, target_function="GCD")
+    assert result["status"] == "ok", result["detail"]
+    assert result["coverage"] == 1.0
+    assert result["reward"] == pytest.approx(1.0)
+
+
+def test_panic_is_a_failed_test_and_stops_the_run(client):
+    completion = """```go
+package mathx
+
+import "testing"
+
+func TestA(t *testing.T) { Clamp(1, 3, 2) }
+func TestB(t *testing.T) {}
+```"""
+    result = score(client, **MATHX, completion=completion)
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"]["failed"] == 1
+    assert result["tests"]["passed"] == 0
+    assert result["reward"] == pytest.approx(0.5 + 0.2 * result["coverage"])
+
+
+@pytest.mark.parametrize(
+    ("completion", "status", "in_detail"),
+    [
+        ("I cannot write this test.", "goimports_failed", ""),
+        ("```go\n```", "no_code", "no code"),
+        ("```go\npackage mathx\n\nfunc TestX(t *testing.T) {\n", "goimports_failed", ""),
+        (
+            '```go\npackage mathx\n\nimport "testing"\n\nfunc TestX(t *testing.T) { GCD(1) }\n```',
+            "build_failed",
+            "gotestrl_generated_test.go",
+        ),
+        (
+            '```go\npackage mathx\n\nimport "testing"\n\n'
+            'func TestX(t *testing.T) { t.Errorf("%d", "s") }\n```',
+            "build_failed",
+            "wrong type",  # go test's default vet checks
+        ),
+        (
+            '```go\npackage other\n\nimport "testing"\n\nfunc TestX(t *testing.T) {}\n```',
+            "build_failed",
+            "package clause",
+        ),
+        (
+            '```go\npackage mathx\n\nimport "testing"\n\nfunc helper(t *testing.T) {}\n```',
+            "no_tests",
+            "",
+        ),
+        (
+            '```go\npackage mathx\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
+            "func TestMain(m *testing.M) { os.Exit(0) }\n\n"
+            "func TestNeverRuns(t *testing.T) {}\n```",
+            "no_tests",
+            "",
+        ),
+    ],
+)
+def test_statuses(client, completion, status, in_detail):
+    result = score(client, **MATHX, completion=completion)
+    assert result["status"] == status, result["detail"]
+    assert result["reward"] == 0.0
+    assert in_detail in result["detail"]
+
+
+@pytest.mark.parametrize(
+    ("item", "in_detail"),
+    [
+        ({"repo": "gotest-sample/nope", "package": "."}, "unknown repo"),
+        ({"repo": "../sample", "package": "."}, "leaves the repos root"),
+        ({"repo": "/etc", "package": "."}, "not a relative path"),
+        ({"repo": "gotest-sample/mathx", "package": "../lrucache"}, "leaves"),
+        ({"repo": "gotest-sample/mathx", "package": "nope"}, "unknown package"),
+        ({"repo": "gotest-sample/legacy-utils", "package": "strutil"}, "module"),
+        ({**MATHX, "target_function": "Nope"}, "unknown function"),
+        ({**MATHX, "target_file": "nope.go"}, "unknown target_file"),
+        ({**MATHX, "target_function": "x; rm -rf /"}, "Func or Type.Method"),
+    ],
+)
+def test_bad_requests(client, item, in_detail):
+    result = score(client, completion=GCD_TEST, **item)
+    assert result["status"] == "bad_request"
+    assert in_detail in result["detail"]
+
+
+def test_oversized_completion_is_a_bad_item_not_a_failed_request(client):
+    items = [{**MATHX, "completion": "x" * (256 * 1024 + 1)}, {**MATHX, "completion": GCD_TEST}]
+    results = client.post("/score", json={"items": items}).json()["results"]
+    assert [r["status"] for r in results] == ["bad_request", "ok"]
+
+
+def test_request_limits(client):
+    assert client.post("/score", json={"items": [{"repo": 1}]}).status_code == 422
+    assert client.post("/score", content=b"not json").status_code == 422
+    too_many = [{**MATHX, "completion": ""}] * 1025
+    assert client.post("/score", json={"items": too_many}).status_code == 413
+
+
+def test_identical_items_are_scored_once(client):
+    completion = GCD_TEST.replace("12, 8", "18, 12").replace("!= 4", "!= 6")
+    results = client.post("/score", json={"items": [{**MATHX, "completion": completion}] * 6})
+    results = results.json()["results"]
+    assert all(r == results[0] for r in results)
+    assert results[0]["status"] == "ok"
+
+
+def test_new_module_dependency_is_resolved_privately(client):
+    completion = """```go
+package mathx
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func TestWithUUID(t *testing.T) {
+	if uuid.NewSHA1(uuid.NameSpaceDNS, []byte("x")).Version() != 5 {
+		t.Fatal("version")
+	}
+	if GCD(2, 4) != 2 {
+		t.Fatal("gcd")
+	}
+}
+```"""
+    go_mod = (SAMPLE_REPOS / "gotest-sample/mathx/go.mod").read_text()
+    result = score(client, **MATHX, completion=completion)
+    assert result["status"] == "ok", result["detail"]
+    assert (SAMPLE_REPOS / "gotest-sample/mathx/go.mod").read_text() == go_mod
+    assert not (SAMPLE_REPOS / "gotest-sample/mathx/go.sum").exists()
+
+
+def test_unresolvable_dependency(client):
+    completion = """```go
+package mathx
+
+import (
+	"testing"
+
+	"example.invalid/not/a/module"
+)
+
+func TestX(t *testing.T) { module.Do() }
+```"""
+    result = score(client, **MATHX, completion=completion)
+    assert result["status"] == "deps_failed", result["detail"]
+    assert result["reward"] == 0.0
+
+
+def test_scorer_failure_is_error_with_null_reward(client, monkeypatch):
+    scorer = client.app.state.scorer
+
+    async def broken(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(scorer, "_build_and_run", broken)
+    # A completion not scored before: a cached result would not reach the broken step.
+    fresh = GCD_TEST.replace("```go\n", "```go\n// fresh\n")
+    result = score(client, **MATHX, completion=fresh)
+    assert result["status"] == "error"
+    assert result["reward"] is None
+    assert "disk on fire" in result["detail"]
+
+
+def test_token_is_required_when_set():
+    with scoring_client(token="s3cret") as client:
+        item = {"items": [{**MATHX, "completion": "```go\n```"}]}
+        assert client.get("/health").status_code == 200
+        assert client.post("/score", json=item).status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert client.post("/score", json=item, headers=wrong).status_code == 401
+        right = {"Authorization": "Bearer s3cret"}
+        assert client.post("/score", json=item, headers=right).status_code == 200
+
+
+def test_only_loopback_without_token():
+    settings = Settings(repos_dir=SAMPLE_REPOS, warmup=False)
+    app.dependency_overrides[get_settings] = lambda: settings
+    try:
+        with TestClient(app, client=("192.0.2.7", 40000)) as remote:
+            response = remote.post("/score", json={"items": []})
+            assert response.status_code == 403
+            assert "loopback" in response.json()["detail"]
+        with TestClient(app, client=("127.0.0.1", 40000)) as local:
+            assert local.post("/score", json={"items": []}).status_code == 200
+    finally:
+        app.dependency_overrides.clear()
+
+
+def test_no_sandbox_means_503(monkeypatch):
+    from scoring import scoring_server
+    from scoring.sandbox import SandboxUnavailable
+
+    def unavailable():
+        raise SandboxUnavailable("no user namespaces here")
+
+    monkeypatch.setattr(scoring_server, "Sandbox", unavailable)
+    with scoring_client() as client:
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert "no user namespaces" in health.json()["status"]
+        scored = client.post("/score", json={"items": [{**MATHX, "completion": GCD_TEST}]})
+        assert scored.status_code == 503
