@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
-from conftest import ROOT, SAMPLE_REPOS
+from conftest import SAMPLE_REPOS
 
 from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_reward
+from scoring.local_server import LocalScoringServer, free_port
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
@@ -24,53 +20,10 @@ def passing_tests(n: int, salt: str = "") -> str:
     return f'```go\npackage mathx\n\nimport "testing"\n\n{tests}\n```'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """`fastapi run scoring/scoring_server.py`, as the README starts it."""
-
-    def __init__(self, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        server_env = {
-            **os.environ,
-            "SCORING_REPOS_DIR": str(SAMPLE_REPOS),
-            "SCORING_WARMUP": "false",
-            "SCORING_TIMEOUT_S": "5",
-            **env,
-        }
-        fastapi = [sys.executable, "-m", "fastapi", "run", "scoring/scoring_server.py"]
-        self.proc = subprocess.Popen(
-            [*fastapi, "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT,
-            env=server_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the scoring server did not become healthy in 60 s")
-
-    def stop(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer()
-    yield live
-    live.stop()
+    with LocalScoringServer(SAMPLE_REPOS, warmup="false", timeout_s="5") as live:
+        yield live
 
 
 def test_sync_client_scores_in_order(server):
@@ -100,7 +53,8 @@ def test_batches_are_split_to_the_contract_limit(server):
 
 
 def test_async_reward_function_spreads_across_servers_and_survives_one_dying(server):
-    doomed = LiveServer()
+    doomed = LocalScoringServer(SAMPLE_REPOS, warmup="false", timeout_s="5")
+    doomed.start()
     client = AsyncScoringClient([doomed.url, server.url], backoff_s=0.05)
     seen = []
     reward = scorer_reward(client, on_results=seen.extend)
@@ -109,7 +63,7 @@ def test_async_reward_function_spreads_across_servers_and_survives_one_dying(ser
 
     async def run():
         first = await reward(completions, **columns)
-        doomed.stop()  # the next batch's chunks for it must move to the live server
+        doomed.kill()  # the next batch's chunks for it must move to the live server
         second = await reward(completions[:2] + ["no code here"] * 2, **columns)
         await client.aclose()
         return first, second

@@ -1,0 +1,122 @@
+"""`make demo`: the main job on the bundled sample, as far as the toolkit goes today.
+
+    .venv/bin/python -m scripts.demo
+
+1. Checks the sample: its listing is up to date, and every package that the dataset would keep
+   builds and passes its own tests with the pinned Go.
+2. Starts the scoring server on loopback, scores each sample package's own test file as if a model
+   had written it, prints the rewards, and stops the server (also on an error or Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gotools
+from scoring.client import ScoringClient
+from scoring.local_server import LocalScoringServer, ScorerStartError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "dataset" / "sample"
+REPOS = SAMPLE / "repos"
+
+
+def banner(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def go(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(gotools.go_binary()), *args],
+        cwd=cwd,
+        env=gotools.go_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def buildable_packages(module_dir: Path) -> list[dict]:
+    """The module's packages that load without error (the sample's broken one does not)."""
+    listed = go(["list", "-e", "-json=Dir,ImportPath,Error,TestGoFiles", "./..."], module_dir)
+    decoder, text, packages = json.JSONDecoder(), listed.stdout, []
+    position = 0
+    while position < len(text.rstrip()):
+        package, position = decoder.raw_decode(text, position)
+        position += len(text[position:]) - len(text[position:].lstrip())
+        packages.append(package)
+    return [p for p in packages if not p.get("Error")]
+
+
+def check_sample() -> list[tuple[str, str, Path]]:
+    """Returns (repo, package, test file) for every sample package with tests of its own."""
+    listing = subprocess.run(
+        [sys.executable, str(SAMPLE / "make_listing.py"), "--check"], capture_output=True, text=True
+    )
+    if listing.returncode != 0:
+        sys.exit(f"demo: the sample listing is stale: {listing.stdout}{listing.stderr}".strip())
+    print("listing.jsonl matches the sample repos")
+    with_tests = []
+    for go_mod in sorted(REPOS.glob("*/*/**/go.mod")):
+        module_dir = go_mod.parent
+        packages = buildable_packages(module_dir)
+        tested = go(
+            ["test", "-count=1", "-cover", *(p["ImportPath"] for p in packages)], module_dir
+        )
+        print(tested.stdout.rstrip())
+        if tested.returncode != 0:
+            sys.exit(f"demo: the sample module {module_dir} fails its tests:\n{tested.stderr}")
+        repo = "/".join(module_dir.relative_to(REPOS).parts[:2])
+        for package in packages:
+            package_dir = Path(package["Dir"])
+            relative = package_dir.relative_to(REPOS / repo).as_posix() or "."
+            for test_file in package.get("TestGoFiles") or []:
+                with_tests.append((repo, relative, package_dir / test_file))
+    return with_tests
+
+
+def score_own_tests(with_tests: list[tuple[str, str, Path]]) -> None:
+    items = [
+        {"repo": repo, "package": package, "completion": f"```go\n{path.read_text()}```"}
+        for repo, package, path in with_tests
+    ]
+    log = ROOT / "logs" / "demo-scorer.log"
+    started = time.monotonic()
+    try:
+        with LocalScoringServer(REPOS, log_path=log) as server:
+            print(f"scorer healthy at {server.url} after {time.monotonic() - started:.1f}s")
+            with ScoringClient(server.url) as client:
+                results = client.score(items)
+    except ScorerStartError as err:
+        sys.exit(f"demo: {err}\n(full log: {log})")
+    header = f"{'repo/package':40} {'status':8} {'pass':>5} {'fail':>5} {'cover':>6} {'reward':>7}"
+    print(header)
+    print("-" * len(header))
+    for (repo, package, _), result in zip(with_tests, results, strict=True):
+        tests, coverage = result["tests"], result["coverage"]
+        print(
+            f"{repo + '/' + package:40} {result['status']:8} {tests['passed']:5} "
+            f"{tests['failed']:5} {'-' if coverage is None else f'{coverage:.2f}':>6} "
+            f"{'-' if result['reward'] is None else f'{result["reward"]:.3f}':>7}"
+        )
+    print(f"scorer stopped; its log is {log.relative_to(ROOT)}")
+
+
+def main() -> None:
+    banner("1. The sample: listing, builds and the modules' own tests")
+    with_tests = check_sample()
+    banner("2. The scorer: each sample package's own test file, scored as a completion")
+    score_own_tests(with_tests)
+    banner("Done")
+    print("Training (train.py) and evaluation (eval.py) are not part of the toolkit yet.")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("demo: interrupted; the scorer was stopped")
