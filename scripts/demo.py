@@ -40,8 +40,13 @@ def go(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def parses(package_dir: Path) -> bool:
+    # `go list -e` reads only imports, so the parse errors come from the helper.
+    return not any(f["parse_error"] for f in gotools.run("facts", dir=str(package_dir))["files"])
+
+
 def buildable_packages(module_dir: Path) -> list[dict]:
-    """The module's packages that load without error (the sample's broken one does not)."""
+    """The module's packages that load and parse (the sample's broken one does not)."""
     listed = go(["list", "-e", "-json=Dir,ImportPath,Error,TestGoFiles", "./..."], module_dir)
     decoder, text, packages = json.JSONDecoder(), listed.stdout, []
     position = 0
@@ -49,7 +54,7 @@ def buildable_packages(module_dir: Path) -> list[dict]:
         package, position = decoder.raw_decode(text, position)
         position += len(text[position:]) - len(text[position:].lstrip())
         packages.append(package)
-    return [p for p in packages if not p.get("Error")]
+    return [p for p in packages if not p.get("Error") and parses(Path(p["Dir"]))]
 
 
 def check_sample() -> list[tuple[str, str, Path]]:
@@ -97,11 +102,12 @@ def score_own_tests(with_tests: list[tuple[str, str, Path]]) -> None:
     print(header)
     print("-" * len(header))
     for (repo, package, _), result in zip(with_tests, results, strict=True):
-        tests, coverage = result["tests"], result["coverage"]
+        tests = result["tests"]
+        coverage = "-" if result["coverage"] is None else f"{result['coverage']:.2f}"
+        reward = "-" if result["reward"] is None else f"{result['reward']:.3f}"
         print(
             f"{repo + '/' + package:40} {result['status']:8} {tests['passed']:5} "
-            f"{tests['failed']:5} {'-' if coverage is None else f'{coverage:.2f}':>6} "
-            f"{'-' if result['reward'] is None else f'{result["reward"]:.3f}':>7}"
+            f"{tests['failed']:5} {coverage:>6} {reward:>7}"
         )
     print(f"scorer stopped; its log is {log.relative_to(ROOT)}")
 
