@@ -1,0 +1,55 @@
+"""Which listed files and packages can be test targets, and the one reason for each that cannot.
+
+The facts come from the Go helper (`gotools facts`: generated header, build constraint, parse
+error, main-only; `gotools funcs`: type errors) and from `go list` (can the package load). Why
+these are dropped:
+- test files are what the model writes, not what it reads;
+- generated files are not code that anyone writes tests for;
+- a file with build constraints is built only on some systems, and the scorer builds for one;
+- a file whose only function is `main` has nothing a test can call;
+- a package that does not parse, load or type-check cannot build any test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gotools
+from dataset.modules import first_line
+
+# File reasons in the order they are tried: the first that applies is the one counted.
+FILE_REASONS = ("test_file", "generated", "build_constraint", "main_only")
+
+
+@dataclass
+class PackageVerdict:
+    problem: tuple[str, str] | None  # (reason, detail) when the whole package is dropped
+    file_reasons: dict[str, str | None]  # base name -> reason, None when the file is a candidate
+    facts: dict[str, dict]
+
+
+def file_reason(fact: dict) -> str | None:
+    """Why one file cannot be a target on its own account; None if it can."""
+    checks = {
+        "test_file": fact["test"],
+        "generated": fact["generated"],
+        "build_constraint": fact["build_constraint"],
+        "main_only": fact["main_only"],
+    }
+    return next((reason for reason in FILE_REASONS if checks[reason]), None)
+
+
+def judge_files(package_dir: str) -> PackageVerdict:
+    """Facts of every .go file in the folder, the per-file reasons, and any parse error."""
+    facts = {f["file"]: f for f in gotools.run("facts", dir=package_dir)["files"]}
+    reasons = {name: file_reason(fact) for name, fact in facts.items()}
+    # Only files that would be built matter: the scorer leaves the repo's own tests out.
+    broken = [f for f in facts.values() if f["parse_error"] and not f["test"]]
+    problem = ("parse_error", first_line(broken[0]["parse_error"])) if broken else None
+    return PackageVerdict(problem=problem, file_reasons=reasons, facts=facts)
+
+
+def type_problem(funcs_answer: dict) -> tuple[str, str] | None:
+    """A package with type errors is dropped: no test of it would build."""
+    errors = funcs_answer.get("errors") or []
+    return ("type_error", first_line(errors[0])) if errors else None

@@ -1,0 +1,72 @@
+"""Prompt length in tokens, the measure of the token limit (prompts over it are dropped, not cut).
+
+With `--tokenizer PATH` (a tokenizer folder as saved by transformers, or a tokenizer.json) the
+count is exact: the chat template applied with the generation prompt when the tokenizer has one,
+else the messages' text. Without one, the count is an estimate: one token per three bytes of
+UTF-8, which is more than code tokenizers produce, so the estimate errs towards dropping.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+BYTES_PER_TOKEN_ESTIMATE = 3
+# Role markers and separators that a chat template adds around each message.
+TOKENS_PER_MESSAGE_ESTIMATE = 4
+
+
+class TokenizerError(Exception):
+    """The tokenizer cannot be loaded; the message is one line for the user."""
+
+
+class TokenCounter:
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self._tokenizer = None  # loaded on first use, in the worker process that counts
+        self._kind = "estimate"
+        if path is not None and not Path(path).exists():
+            raise TokenizerError(f"tokenizer {path} not found (a folder or a tokenizer.json)")
+
+    @property
+    def description(self) -> str:
+        if self.path is None:
+            return f"estimate ({BYTES_PER_TOKEN_ESTIMATE} bytes per token)"
+        return f"tokenizer {self.path}"
+
+    def _load(self) -> None:
+        if self._tokenizer is not None or self.path is None:
+            return
+        path = Path(self.path)
+        try:
+            if path.is_dir():
+                from transformers import AutoTokenizer
+
+                self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                self._kind = "transformers"
+            else:
+                from tokenizers import Tokenizer
+
+                self._tokenizer = Tokenizer.from_file(str(path))
+                self._kind = "tokenizers"
+        except Exception as err:  # each library raises its own kinds for a bad file
+            raise TokenizerError(f"cannot load tokenizer {path}: {err}") from None
+
+    def count(self, messages: list[dict[str, str]]) -> int:
+        self._load()
+        if self._tokenizer is None:
+            size = sum(len(m["content"].encode()) for m in messages)
+            overhead = TOKENS_PER_MESSAGE_ESTIMATE * len(messages)
+            return math.ceil(size / BYTES_PER_TOKEN_ESTIMATE) + overhead
+        if self._kind == "transformers":
+            if getattr(self._tokenizer, "chat_template", None):
+                ids = self._tokenizer.apply_chat_template(
+                    messages, tokenize=True, add_generation_prompt=True
+                )
+                if isinstance(ids, dict):  # some versions return a BatchEncoding
+                    ids = ids["input_ids"]
+                return len(ids)
+            text = "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+            return len(self._tokenizer(text)["input_ids"])
+        text = "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+        return len(self._tokenizer.encode(text).ids)
