@@ -74,9 +74,15 @@ def assemble(
     staged = work_dir / "dataset.tmp"
     shutil.rmtree(staged, ignore_errors=True)
     schema = features()
-    DatasetDict(
-        {name: Dataset.from_list(rows[name], features=schema) for name in SPLITS}
-    ).save_to_disk(str(staged))
+    splits = {}
+    for name in SPLITS:
+        if rows[name]:
+            splits[name] = Dataset.from_list(rows[name], features=schema)
+        else:
+            # from_list([]) loses the columns and an empty split gets no shard file, and
+            # load_from_disk then fails: an empty table of the schema in one shard reads back.
+            splits[name] = Dataset(schema.arrow_schema.empty_table())
+    DatasetDict(splits).save_to_disk(str(staged), num_shards={name: 1 for name in SPLITS})
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in DATASET_FILES:
         old = out_dir / name

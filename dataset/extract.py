@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import shutil
 import stat
 import tarfile
 import zipfile
@@ -205,6 +206,14 @@ def _write(
 ) -> Extracted:
     prefix = _prefix(names, strip)
     dest.mkdir(parents=True)
+    try:
+        return _write_members(members, dest, prefix, limits)
+    except ExtractError:
+        shutil.rmtree(dest, ignore_errors=True)  # a refused archive leaves nothing behind
+        raise
+
+
+def _write_members(members: Iterator[Member], dest: Path, prefix: list[str], limits: Limits):
     dest.chmod(0o755)
     done = Extracted()
     for member in members:

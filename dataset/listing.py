@@ -103,6 +103,11 @@ def _parquet_rows(file: Path) -> Iterator[dict]:
 def _hub_rows(name: str, config: str | None, split: str) -> Iterator[dict]:
     import datasets
     from huggingface_hub import errors as hub_errors
+    from huggingface_hub.utils import logging as hub_logging
+
+    # Retries and warnings would be printed line by line; failures end in one ListingError.
+    hub_logging.set_verbosity_error()
+    datasets.logging.set_verbosity_error()
 
     access = (
         f"{name} is gated or private: accept its terms at https://huggingface.co/datasets/{name} "

@@ -31,6 +31,8 @@ DEFAULT_GOPROXY = "https://proxy.golang.org"
 DEFAULT_MODULE_PATH = "github.com/{repo_name}"
 # Looking for nested modules costs a proxy request each; a repo needing more is left incomplete.
 MAX_NESTED_LOOKUPS = 16
+# proxy.golang.org answers 404 or 410 for what it does not have; some mirrors answer 403.
+NOT_SERVED = ("not_found", "http_403")
 _DECLARED_PATH = (
     re.compile(r"module declares its path as: (\S+)"),
     re.compile(r'has post-v\d+ module path "([^"]+)"'),
@@ -112,7 +114,7 @@ class GoProxySource:
         try:
             fetched["."] = self._fetch_module(cache, repo_module, entry.revision, dest, limits)
         except DownloadError as err:
-            if err.reason != "not_found":
+            if err.reason not in NOT_SERVED:
                 raise
             root_error = err  # a repo may hold only nested modules
             dest.mkdir(parents=True)
@@ -132,7 +134,7 @@ class GoProxySource:
                     cache, module, entry.revision, staging, limits
                 )
             except DownloadError as err:
-                if err.reason != "not_found":
+                if err.reason not in NOT_SERVED:
                     raise
                 continue
             _merge(staging, dest / candidate)
