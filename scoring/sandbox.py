@@ -2,12 +2,15 @@
 
 bubblewrap gives each run its own user, PID, network, IPC and mount namespaces: no network (only a
 private loopback), no view of other processes (so no /proc/*/environ of the server), a read-only
-view of the few folders the run needs, a size-capped private /tmp, and an environment holding only
-what is set here. When the server runs as root the sandbox is also entered as `nobody`, so that an
-escape from the namespaces is not an escape as root. A cgroup per run (v1 memory and pids
-controllers, or v2 with both delegated) bounds memory, which also counts /tmp since tmpfs pages are
-charged to the writer, and the number of processes; the PID namespace and the cgroup together make
-sure that nothing started inside outlives the run (`setsid` leaves a process group, not those).
+view of the few folders the run needs, and an environment holding only what is set here. Its root
+is read-only; the one writable place is a size-capped private /tmp, and a build also writes its
+output folder and, through a throwaway overlay, the build cache. When the server runs as root the
+sandbox is also entered as `nobody`, so that an escape from the namespaces is not an escape as root.
+A cgroup per run (v1 memory and pids controllers, or v2 with both delegated) bounds memory, which
+also counts /tmp and the overlay since tmpfs pages are charged to the writer, and the number of
+processes; the PID namespace and the cgroup together make sure that nothing started inside
+outlives the run (`setsid` leaves a process group, not those). A file size limit bounds what a
+run writes to a real disk.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class Limits:
     timeout_s: float
     memory_mb: int
     processes: int = 256
-    disk_mb: int = 128
+    disk_mb: int = 128  # the private /tmp, and the largest file the run may write anywhere
     output_bytes: int = 4 << 20
 
 
@@ -56,6 +59,8 @@ class Mounts:
 
     read_only: tuple[Path, ...] = ()
     writable: tuple[Path, ...] = ()
+    # Writable inside, but the writes go to a throwaway layer (charged to the run's memory).
+    overlaid: tuple[Path, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)  # path inside -> file outside, read-only
 
 
@@ -206,8 +211,9 @@ class Sandbox:
         self.bwrap = bwrap_binary()
         self.cgroups = CgroupFactory()
         self.as_nobody = os.geteuid() == 0
-        if self.as_nobody and not shutil.which("setpriv"):
-            raise SandboxUnavailable("setpriv (util-linux) is needed to drop root for the sandbox")
+        for tool in ("setpriv", "prlimit"):
+            if not shutil.which(tool):
+                raise SandboxUnavailable(f"{tool} (util-linux) is needed for the sandbox")
 
     def _system_mounts(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -252,8 +258,13 @@ class Sandbox:
             bwrap += ["--ro-bind", str(path), str(path)]
         for path in mounts.writable:
             bwrap += ["--bind", str(path), str(path)]
+        for path in mounts.overlaid:
+            bwrap += ["--overlay-src", str(path), "--tmp-overlay", str(path)]
         for inside, outside in mounts.files.items():
             bwrap += ["--ro-bind", str(outside), inside]
+        # bwrap builds the view on a tmpfs root, with the mount points in it: read-only, so that
+        # the one writable place is the size-capped /tmp (and the build's own binds).
+        bwrap += ["--remount-ro", "/"]
         for name, value in env.items():
             bwrap += ["--setenv", name, value]
         bwrap += ["--chdir", str(cwd), "--", *argv]
@@ -261,7 +272,10 @@ class Sandbox:
         if drop_root and self.as_nobody:
             drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
         enter = ["sh", "-c", _ENTER_CGROUPS, "sh", *map(str, cgroup.procs_files()), "--"]
-        return [*enter, *drop, *bwrap]
+        # A writable bind is real disk: the file size limit keeps one huge file (a linked binary
+        # with a giant static array) from filling it.
+        fsize = ["prlimit", f"--fsize={limits.disk_mb << 20}", "--"]
+        return [*enter, *fsize, *drop, *bwrap]
 
     async def run(
         self,
@@ -287,11 +301,7 @@ class Sandbox:
             if side_channel:
                 read_side, write_side = os.pipe()
                 if drop_root and self.as_nobody:
-                    try:
-                        os.fchown(write_side, NOBODY, NOBODY)
-                    except OSError:
-                        os.close(write_side)
-                        raise
+                    os.fchown(write_side, NOBODY, NOBODY)
                 argv = [a.replace("{side}", f"/dev/fd/{write_side}") for a in argv]
             cmd = self.command(
                 argv,
@@ -302,12 +312,17 @@ class Sandbox:
                 cgroup=cgroup,
                 drop_root=drop_root,
             )
+        except BaseException:
+            for fd in (read_side, write_side):
+                if fd is not None:
+                    os.close(fd)
+            cgroup.remove()
+            raise
+        try:
+            # From here on both ends of the pipe are _supervise's to close, each exactly once:
+            # closing a number twice can close a descriptor that a concurrent run has opened since.
             return await self._supervise(cmd, limits, cgroup, read_side, write_side)
         finally:
-            # The write side is _supervise's to close, once: closing a number twice can close a
-            # descriptor that a concurrent run has opened since.
-            if read_side is not None:
-                os.close(read_side)
             cgroup.remove()
 
     async def _supervise(
@@ -319,6 +334,7 @@ class Sandbox:
         write_side: int | None,
     ) -> Outcome:
         started = time.monotonic()
+        side_reader = _PipeReader(read_side) if read_side is not None else None
         try:
             proc = await asyncio.create_subprocess_exec(
                 *cmd,
@@ -329,6 +345,10 @@ class Sandbox:
                 start_new_session=True,
                 env={"PATH": "/usr/bin:/bin"},
             )
+        except BaseException:
+            if side_reader is not None:
+                side_reader.close()
+            raise
         finally:
             # Only the child may hold the write side, or the reader never sees the end of it.
             if write_side is not None:
@@ -347,8 +367,12 @@ class Sandbox:
                 into += chunk[: max(0, room)]
 
         readers = [asyncio.ensure_future(drain(proc.stdout, output))]
-        if read_side is not None:
-            readers.append(asyncio.ensure_future(drain(_PipeReader(read_side), side)))
+        if side_reader is not None:
+            side_task = asyncio.ensure_future(drain(side_reader, side))
+            # The descriptor is closed once its reader is done, however it ends (even cancelled
+            # before it began), and never while the loop may still watch it.
+            side_task.add_done_callback(lambda _: side_reader.close())
+            readers.append(side_task)
         over_wait = asyncio.ensure_future(over.wait())
         exited = asyncio.ensure_future(proc.wait())
         try:
@@ -382,16 +406,23 @@ def _kill(proc: asyncio.subprocess.Process) -> None:
 
 
 class _PipeReader:
-    """Reads a pipe that the caller keeps owning, through add_reader.
+    """Reads a pipe through add_reader, and closes it when told to, once.
 
     A pipe transport (connect_read_pipe) closes its descriptor later, on the loop's schedule;
-    under uvloop, closing the number ourselves before that aborts the whole server.
+    under uvloop, closing the number ourselves before that aborts the whole server. read() removes
+    its watch before it returns or is cancelled, so close() after read() is done is safe.
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.loop = asyncio.get_running_loop()
+        self.closed = False
         os.set_blocking(fd, False)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
 
     async def read(self, size: int) -> bytes:
         while True:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import gotools
 from scoring.completion import extract_code, package_name
-from scoring.models import MAX_COMPLETION_BYTES, ScoreItem, ScoreResult, Status, TestCounts
+from scoring.models import MAX_COMPLETION_BYTES, ScoreItem, ScoreResult, Status
+from scoring.report import profile_blocks, read_report
 from scoring.reward import reward
 from scoring.sandbox import Limits, Mounts, Outcome, Sandbox
 from scoring.settings import Settings
@@ -34,6 +35,8 @@ from scoring.settings import Settings
 logger = logging.getLogger("scoring")
 
 GENERATED_NAME = "gotestrl_generated_test.go"
+# An empty test file: `go test -c` links no binary for a package without test files.
+REFERENCE_NAME = "gotestrl_reference_test.go"
 DETAIL_BYTES = 4096
 _MISSING_PACKAGE = re.compile(
     r"(?:no required module provides package|missing go\.sum entry for module providing package)"
@@ -53,6 +56,7 @@ class Rejected(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.assertions: int | None = None  # known once the code has parsed
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Scorer:
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.helpers: asyncio.Queue[gotools.HelperProcess] = asyncio.Queue()
         self.packages: dict[tuple[str, str], asyncio.Future[Package]] = {}
+        self.references: dict[Path, asyncio.Future[frozenset[bytes] | None]] = {}
         self.in_flight: dict[str, asyncio.Future[ScoreResult]] = {}
         self.results: OrderedDict[str, ScoreResult] = OrderedDict()
         self.go_version = ""
@@ -111,6 +116,11 @@ class Scorer:
             Path(folder).mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.work_root, ignore_errors=True)
         self.work_root.mkdir(parents=True)
+        for other in self.work_root.parent.glob("server-*"):
+            # A server that was killed could not clean up after itself.
+            pid = other.name.removeprefix("server-")
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(other, ignore_errors=True)
         for folder in (self.work_root, self.work_root.parent):
             folder.chmod(0o755)
         self.go_version = (await _run_go(["version"])).strip()
@@ -137,18 +147,15 @@ class Scorer:
             raise RuntimeError(f"sandbox self-test failed: {outcome}")
 
     async def warm_up(self) -> None:
-        """Builds each package's test binary once, so that scorings find a warm build cache."""
+        """Builds and runs each package's reference binary: scorings find a warm build cache."""
         dirs = sorted({p.parent for p in self.repos_dir.glob("*/*/**/*.go")})
         started = time.monotonic()
         for pkg_dir in dirs:
             rel = pkg_dir.relative_to(self.repos_dir)
             repo, package = "/".join(rel.parts[:2]), "/".join(rel.parts[2:]) or "."
             try:
-                pkg = await self.package(repo, package)
-                with tempfile.TemporaryDirectory(dir=self.work_root) as work:
-                    overlay = Path(work) / "overlay.json"
-                    overlay.write_text(json.dumps({"Replace": self._hide_tests(pkg)}))
-                    await self._go_build(pkg, Path(work), overlay, None)
+                async with self.slots:
+                    await self.reference(await self.package(repo, package))
             except (Rejected, OSError, RuntimeError) as err:
                 logger.debug("warm-up skipped %s: %s", rel, err)
         logger.info(
@@ -208,7 +215,10 @@ class Scorer:
         except Rejected as rejected:
             reward_value = None if rejected.status == Status.error else 0.0
             result = ScoreResult(
-                reward=reward_value, status=rejected.status, detail=truncate(rejected.detail)
+                reward=reward_value,
+                status=rejected.status,
+                assertions=rejected.assertions,
+                detail=truncate(rejected.detail),
             )
         except Exception as err:
             logger.exception("scoring failed for %s/%s", item.repo, item.package)
@@ -229,20 +239,24 @@ class Scorer:
             raise Rejected(Status.goimports_failed, str(err)) from err
         source = fixed["source"]
         assertions = (await self.helper("assertions", src_text=source)).get("assertions")
-        name = package_name(source)
-        if name not in (pkg.name, f"{pkg.name}_test"):
-            raise Rejected(
-                Status.build_failed,
-                f"package clause is {name!r}; this folder holds package {pkg.name!r} "
-                f"(or {pkg.name + '_test'!r} for an external test)",
-            )
-        async with self.slots:
-            work = Path(tempfile.mkdtemp(dir=self.work_root))
-            try:
-                work.chmod(0o755)
-                result = await self._build_and_run(pkg, item, source, work)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
+        try:
+            name = package_name(source)
+            if name not in (pkg.name, f"{pkg.name}_test"):
+                raise Rejected(
+                    Status.build_failed,
+                    f"package clause is {name!r}; this folder holds package {pkg.name!r} "
+                    f"(or {pkg.name + '_test'!r} for an external test)",
+                )
+            async with self.slots:
+                work = Path(tempfile.mkdtemp(dir=self.work_root))
+                try:
+                    work.chmod(0o755)
+                    result = await self._build_and_run(pkg, item, source, work)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+        except Rejected as rejected:
+            rejected.assertions = assertions  # the code parsed: the contract reports its checks
+            raise
         result.assertions = assertions
         return result
 
@@ -365,47 +379,41 @@ class Scorer:
         if build.exit_code != 0:
             raise Rejected(*self._build_failure(build, pkg, generated))
 
-        outcome = await self.sandbox.run(
-            [
-                "/sandbox/pkg.test",
-                "-test.v=test2json",
-                "-test.paniconexit0",
-                "-test.count=1",
-                # Our own kill comes first; this one only keeps a runaway binary from hanging on.
-                f"-test.timeout={int(self.settings.timeout_s) + 30}s",
-                "-test.coverprofile={side}",
-            ],
-            cwd=pkg.dir,
-            mounts=Mounts(
-                read_only=(pkg.repo_dir,), files={"/sandbox/pkg.test": work / "pkg.test"}
-            ),
-            env={"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin"},
-            limits=self.run_limits,
-            side_channel=True,
-        )
+        reference = await self.reference(pkg)
+        outcome = await self._run_test_binary(pkg, work / "pkg.test")
         events = await self._events(outcome.output, pkg.import_path)
-        counts = count_tests(events, declared_tests(source), outcome.exit_code)
         detail = truncate(_test_output(events, outcome.output))
+        report = read_report(
+            events, declared_tests(source), outcome.exit_code, outcome.side_output, reference
+        )
         if outcome.exceeded:
             return ScoreResult(
                 reward=0.0,
                 status=Status.limit_exceeded,
-                tests=counts,
+                tests=report.counts,
                 detail=f"killed: over the {outcome.exceeded} limit\n{detail}",
             )
         if outcome.timed_out:
             return ScoreResult(
                 reward=0.0,
                 status=Status.timeout,
-                tests=counts,
+                tests=report.counts,
                 detail=f"killed after {self.settings.timeout_s}s\n{detail}",
             )
+        if report.tampered:
+            return ScoreResult(
+                reward=0.0,
+                status=Status.no_tests,
+                detail=f"the test forged its own report ({report.tampered}): nothing counts\n"
+                f"{detail}",
+            )
+        counts = report.counts
         if counts.passed + counts.failed == 0:
             return ScoreResult(reward=0.0, status=Status.no_tests, tests=counts, detail=detail)
         coverage = 0.0
-        if outcome.side_output.startswith(b"mode:"):
+        if report.profile is not None:
             profile = work / "cover.out"
-            profile.write_bytes(outcome.side_output)
+            profile.write_bytes(report.profile)
             coverage = await self.coverage(pkg, item, profile) or 0.0
         return ScoreResult(
             reward=reward(counts.passed, counts.failed, coverage),
@@ -415,20 +423,97 @@ class Scorer:
             detail=detail,
         )
 
+    async def _run_test_binary(self, pkg: Package, binary: Path, *flags: str) -> Outcome:
+        return await self.sandbox.run(
+            [
+                "/sandbox/pkg.test",
+                "-test.v=test2json",
+                "-test.paniconexit0",
+                "-test.count=1",
+                # Our own kill comes first; this one only keeps a runaway binary from hanging on.
+                f"-test.timeout={int(self.settings.timeout_s) + 30}s",
+                "-test.coverprofile={side}",
+                *flags,
+            ],
+            cwd=pkg.dir,
+            mounts=Mounts(read_only=(pkg.repo_dir,), files={"/sandbox/pkg.test": binary}),
+            env={"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin"},
+            limits=self.run_limits,
+            side_channel=True,
+        )
+
+    async def reference(self, pkg: Package) -> frozenset[bytes] | None:
+        """The blocks of the package's cover profile, from a build with no test of the model's.
+
+        Every real profile of the package lists exactly these. None when the package's own
+        code does not get that far (it does not build, or its init fails): then no scoring of it
+        gets a profile either.
+        """
+        if pkg.dir not in self.references:
+            self.references[pkg.dir] = asyncio.ensure_future(self._reference(pkg))
+        try:
+            return await asyncio.shield(self.references[pkg.dir])
+        except Exception:
+            del self.references[pkg.dir]  # a passing failure is tried again next time
+            raise
+
+    async def _reference(self, pkg: Package) -> frozenset[bytes] | None:
+        work = Path(tempfile.mkdtemp(dir=self.work_root))
+        try:
+            work.chmod(0o755)
+            empty = work / REFERENCE_NAME
+            empty.write_text(f"package {pkg.name}\n")
+            replace = {**self._hide_tests(pkg), str(pkg.dir / REFERENCE_NAME): str(empty)}
+            overlay = work / "overlay.json"
+            overlay.write_text(json.dumps({"Replace": replace}))
+            build = await self._go_build(pkg, work, overlay, modfile=None, trusted=True)
+            if build.exit_code != 0:
+                logger.warning("no reference profile for %s: it does not build", pkg.import_path)
+                return None
+            outcome = await self._run_test_binary(pkg, work / "pkg.test", "-test.run=^$")
+            blocks = profile_blocks(outcome.side_output)
+            if blocks is None:
+                logger.warning("no reference profile for %s: %r", pkg.import_path, outcome)
+                return None
+            return frozenset(blocks)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
     async def _go_build(
-        self, pkg: Package, work: Path, overlay: Path, modfile: Path | None
+        self,
+        pkg: Package,
+        work: Path,
+        overlay: Path | None,
+        modfile: Path | None,
+        *,
+        trusted: bool = False,
+        deps: tuple[str, ...] = (),
     ) -> Outcome:
+        """`go test -c -cover` of the package in the sandbox, or `go build` of deps.
+
+        Only a trusted build (no code of the model's in it) may add to the shared build cache:
+        the objects of a generated test are never used again, so they would only grow the cache
+        by a file per scoring, and a hostile one could make that file huge.
+        """
         env = gotools.go_env({"GOPROXY": "off", "HOME": "/tmp", "TMPDIR": "/tmp"})
-        argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
-        argv += ["-o", str(work / "pkg.test"), f"-overlay={overlay}"]
+        if deps:
+            # Executables among them go to the private /tmp and are gone with it.
+            argv = [str(gotools.go_binary()), "build", "-o", "/tmp/"]
+        else:
+            argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
+            argv += ["-o", str(work / "pkg.test")]
+        if overlay is not None:
+            argv.append(f"-overlay={overlay}")
         if modfile is not None:
             argv.append(f"-modfile={modfile}")
-        argv.append(".")
+        argv += ["--", *deps] if deps else ["."]
+        cache = Path(env["GOCACHE"])
         # The compiler reads hostile code, so it too runs without network and with a read-only
-        # view of everything but its output and the build cache.
+        # view of everything but its output.
         mounts = Mounts(
             read_only=(pkg.repo_dir, gotools.goroot(), Path(env["GOMODCACHE"])),
-            writable=(Path(env["GOCACHE"]), work),
+            writable=(cache, work) if trusted else (work,),
+            overlaid=() if trusted else (cache,),
         )
         return await self.sandbox.run(
             argv, cwd=pkg.dir, mounts=mounts, env=env, limits=self.build_limits, drop_root=False
@@ -455,15 +540,22 @@ class Scorer:
             )
         except RuntimeError as err:
             raise Rejected(Status.deps_failed, str(err)) from err
+        # The new modules come from the proxy, not from the model: compiling them once with the
+        # shared cache writable lets the next test that imports them find them built.
+        await self._go_build(pkg, work, None, modfile, trusted=True, deps=tuple(missing))
         return modfile
 
     def _build_failure(self, build: Outcome, pkg: Package, generated: Path) -> tuple[Status, str]:
         output = build.output.decode(errors="replace")
         for shown in (str(generated), os.path.relpath(generated, pkg.dir)):
             output = output.replace(shown, GENERATED_NAME)
-        if build.timed_out or build.exceeded:
-            reason = "timed out" if build.timed_out else f"over the {build.exceeded} limit"
-            return Status.error, f"the build {reason}\n{output}"
+        # A compiler that runs out of time or memory on one test file was made to: the code's fault.
+        if "file size limit exceeded" in output:
+            return Status.limit_exceeded, f"the build wrote a file over the disk limit\n{output}"
+        if build.timed_out:
+            return Status.timeout, f"the build took over {self.settings.build_timeout_s}s\n{output}"
+        if build.exceeded:
+            return Status.limit_exceeded, f"the build exceeded its {build.exceeded} limit\n{output}"
         return Status.build_failed, output
 
     async def _events(self, output: bytes, import_path: str) -> list[dict]:
@@ -475,6 +567,7 @@ class Scorer:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env={"PATH": "/usr/bin:/bin"},  # it reads hostile output: it needs no secrets
         )
         stdout, _ = await proc.communicate(output)
         events = []
@@ -487,34 +580,6 @@ class Scorer:
 def declared_tests(source: str) -> set[str]:
     """Top-level test functions of gofmt-ed source, by go test's naming rule."""
     return set(_TEST_FUNC.findall(source))
-
-
-def count_tests(events: list[dict], declared: set[str], exit_code: int | None) -> TestCounts:
-    """Top-level tests from test2json events.
-
-    Only functions the file declares count, once each, and a failure outweighs any other report:
-    a test that prints test2json's framing itself can neither invent tests nor turn its own
-    failure into a pass. A test that started but has no result when the binary died (a panic
-    stops the run there) failed.
-    """
-    outcome: dict[str, str] = {}
-    for event in events:
-        test, action = event.get("Test"), event.get("Action")
-        if test not in declared:
-            continue
-        if action == "run":
-            outcome.setdefault(test, "run")
-        elif action in ("pass", "skip", "fail") and outcome.get(test) != "fail":
-            outcome[test] = action
-    counts = TestCounts()
-    for result in outcome.values():
-        if result == "pass":
-            counts.passed += 1
-        elif result == "skip":
-            counts.skipped += 1
-        elif result == "fail" or exit_code != 0:
-            counts.failed += 1
-    return counts
 
 
 def _test_output(events: list[dict], raw: bytes) -> str:

@@ -170,6 +170,79 @@ func TestB(t *testing.T) {}
     assert result["reward"] == pytest.approx(0.5 + 0.2 * result["coverage"])
 
 
+def test_honest_runs_of_every_shape_are_trusted(client):
+    """Parallel tests, subtests, skips, examples, fuzz seeds, TestMain: none looks forged."""
+    completion = """```go
+package mathx
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+func TestTable(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			if n == 2 {
+				t.Error("two")
+			}
+		})
+	}
+}
+
+func TestParallel(t *testing.T) {
+	t.Parallel()
+	t.Run("skipped", func(t *testing.T) { t.Skip() })
+}
+
+func TestSkipped(t *testing.T) { t.Skip("later") }
+
+func ExampleGCD() {
+	fmt.Println(GCD(4, 6))
+	// Output: 2
+}
+
+func FuzzGCD(f *testing.F) {
+	f.Add(1, 2)
+	f.Fuzz(func(t *testing.T, a, b int) { GCD(a, b) })
+}
+```"""
+    result = score(client, **MATHX, completion=completion)
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 1, "skipped": 1}
+    assert result["coverage"] > 0
+
+
+def test_tests_before_a_crash_count(client):
+    completion = """```go
+package mathx
+
+import (
+	"os"
+	"testing"
+)
+
+func TestFirst(t *testing.T) {
+	if GCD(2, 4) != 2 {
+		t.Fatal("GCD")
+	}
+}
+
+func TestExits(t *testing.T) { os.Exit(3) }
+
+func TestNeverRuns(t *testing.T) {}
+```"""
+    result = score(client, **MATHX, completion=completion)
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 1, "skipped": 0}
+    assert result["coverage"] is not None
+    assert result["reward"] == pytest.approx(0.625)
+
+
 @pytest.mark.parametrize(
     ("completion", "status", "in_detail"),
     [
