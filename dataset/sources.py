@@ -33,6 +33,7 @@ DEFAULT_MODULE_PATH = "github.com/{repo_name}"
 MAX_NESTED_LOOKUPS = 16
 # proxy.golang.org answers 404 or 410 for what it does not have; some mirrors answer 403.
 NOT_SERVED = ("not_found", "http_403")
+_MAJOR = re.compile(r"^v([2-9]|[1-9][0-9]+)\.\d+\.\d+")
 _DECLARED_PATH = (
     re.compile(r"module declares its path as: (\S+)"),
     re.compile(r'has post-v\d+ module path "([^"]+)"'),
@@ -81,7 +82,11 @@ class GoProxySource:
     module_template: str = DEFAULT_MODULE_PATH
 
     def resolve(self, cache: DownloadCache, module: str, revision: str) -> tuple[str, str]:
-        """(module path, version) of module at revision, following a declared path twice at most."""
+        """(module path, version) of module at revision, following a declared path twice at most.
+
+        The path to follow is the one the proxy names in its error, or, for a revision that is a
+        version v2 or later, the path with the /vN suffix that Go requires of such a module.
+        """
         for _ in range(3):
             url = f"{self.proxy.rstrip('/')}/{escape_module_path(module)}/@v/{revision}.info"
             try:
@@ -91,6 +96,10 @@ class GoProxySource:
                 declared = next(
                     (m.group(1) for p in _DECLARED_PATH if (m := p.search(err.body))), None
                 )
+                major = _MAJOR.match(revision)
+                if declared is None and err.reason in NOT_SERVED and major:
+                    suffix = f"/v{major.group(1)}"
+                    declared = module if module.endswith(suffix) else module + suffix
                 if declared is None or declared == module:
                     raise
                 module = declared
