@@ -8,8 +8,10 @@ import (
 )
 
 type assertionsResult struct {
-	Assertions *int   `json:"assertions"`
-	ParseError string `json:"parse_error,omitempty"`
+	Assertions *int `json:"assertions"`
+	// Tests is null, not [], when the file does not parse.
+	Tests      []string `json:"tests"`
+	ParseError string   `json:"parse_error,omitempty"`
 }
 
 const (
@@ -60,7 +62,7 @@ func countAssertions(filename string, src []byte) *assertionsResult {
 			}
 		}
 	}
-	return &assertionsResult{Assertions: &c.n}
+	return &assertionsResult{Assertions: &c.n, Tests: testFuncs(f)}
 }
 
 // A kind says what an identifier denotes, as far as counting cares.

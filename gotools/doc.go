@@ -1,7 +1,8 @@
 // Gotools answers the questions about Go code that the Python side of the
 // toolkit cannot answer itself: what a function depends on, how much of it
 // a test covers, which imports a generated test needs, which files a
-// dataset should skip, and how many checks a generated test makes.
+// dataset should skip, and which tests a generated test file declares and
+// how many checks they make.
 //
 // Usage:
 //
@@ -122,10 +123,11 @@
 //
 // # assertions
 //
-// Assertions counts the checks a test file makes, from its syntax alone
-// (the file need not compile, nor be in a package):
+// Assertions counts the checks a test file makes, and lists the top-level
+// tests it declares, from its syntax alone (the file need not compile, nor
+// be in a package):
 //
-//	{"assertions": 7}
+//	{"assertions": 7, "tests": ["TestParse", "TestParse_empty"]}
 //
 // A check is a call of Error, Errorf, Fatal, Fatalf, Fail or FailNow on an
 // identifier declared with type *testing.T, *testing.B, *testing.F or
@@ -139,9 +141,19 @@
 // renamed or not; identifiers are resolved through the file's scopes, so a
 // local t that shadows the test's t does not count, and neither does
 // err.Error(). Dot-imported testify packages and testify suites are not
-// recognized. A file that does not parse gives
+// recognized.
 //
-//	{"assertions": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
+// Tests are the functions that go test runs as tests, in source order, by
+// the rule cmd/go applies to syntax: a declaration without receiver or
+// type parameters, named Test or TestXxx where Xxx does not start with a
+// lower-case letter, with no results and one parameter of type *T or
+// *pkg.T (go test checks only the name T, since it cannot know how testing
+// was imported). TestMain(*testing.M) is not a test; TestMain(*testing.T)
+// is. Benchmarks, fuzz targets and examples are not listed.
+//
+// A file that does not parse gives
+//
+//	{"assertions": null, "tests": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
 //
 // and exit status 0.
 //

@@ -57,6 +57,8 @@ func TestGolden(t *testing.T) {
 		{"assertions_renamed", []string{"assertions", "-src", tmp + "/assertions/renamed_test.go"}},
 		{"assertions_plain", []string{"assertions", "-src", tmp + "/assertions/plain_test.go"}},
 		{"assertions_broken", []string{"assertions", "-src", tmp + "/assertions/broken_test.go"}},
+		{"assertions_testfuncs", []string{"assertions", "-src", tmp + "/assertions/testfuncs_test.go"}},
+		{"assertions_testmain_as_test", []string{"assertions", "-src", tmp + "/assertions/testmain_as_test_test.go"}},
 
 		{"usage_no_subcommand", nil},
 		{"usage_unknown_subcommand", []string{"frobnicate"}},

@@ -55,7 +55,7 @@ def profile_blocks(profile: bytes) -> list[bytes] | None:
 
 def read_report(
     events: Iterable[dict],
-    declared: set[str],
+    declared: frozenset[str],
     exit_code: int | None,
     profile: bytes,
     reference: frozenset[bytes] | None,

@@ -45,8 +45,6 @@ _MISSING_PACKAGE = re.compile(
 # An import path that is safe to hand to `go get`: no leading dash, no spaces, no shell.
 _IMPORT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~+/-]*$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
-# go test runs TestXxx functions whose next character is not a lower-case letter.
-_TEST_FUNC = re.compile(r"^func (Test(?:[^a-z(\s]\w*)?)\(", re.MULTILINE)
 
 
 class Rejected(Exception):
@@ -238,7 +236,9 @@ class Scorer:
         except gotools.GoToolsError as err:
             raise Rejected(Status.goimports_failed, str(err)) from err
         source = fixed["source"]
-        assertions = (await self.helper("assertions", src_text=source)).get("assertions")
+        # The tests go test will run, from the AST: the only names whose results can count.
+        parsed = await self.helper("assertions", src_text=source, name=GENERATED_NAME)
+        assertions, declared = parsed["assertions"], frozenset(parsed["tests"] or ())
         try:
             name = package_name(source)
             if name not in (pkg.name, f"{pkg.name}_test"):
@@ -251,7 +251,7 @@ class Scorer:
                 work = Path(tempfile.mkdtemp(dir=self.work_root))
                 try:
                     work.chmod(0o755)
-                    result = await self._build_and_run(pkg, item, source, work)
+                    result = await self._build_and_run(pkg, item, source, declared, work)
                 finally:
                     shutil.rmtree(work, ignore_errors=True)
         except Rejected as rejected:
@@ -362,7 +362,7 @@ class Scorer:
         return {str(pkg.dir / name): "" for name in pkg.test_files}
 
     async def _build_and_run(
-        self, pkg: Package, item: ScoreItem, source: str, work: Path
+        self, pkg: Package, item: ScoreItem, source: str, declared: frozenset[str], work: Path
     ) -> ScoreResult:
         generated = work / GENERATED_NAME
         generated.write_text(source)
@@ -383,9 +383,7 @@ class Scorer:
         outcome = await self._run_test_binary(pkg, work / "pkg.test")
         events = await self._events(outcome.output, pkg.import_path)
         detail = truncate(_test_output(events, outcome.output))
-        report = read_report(
-            events, declared_tests(source), outcome.exit_code, outcome.side_output, reference
-        )
+        report = read_report(events, declared, outcome.exit_code, outcome.side_output, reference)
         if outcome.exceeded:
             return ScoreResult(
                 reward=0.0,
@@ -575,11 +573,6 @@ class Scorer:
             with contextlib.suppress(json.JSONDecodeError):
                 events.append(json.loads(line))
         return events
-
-
-def declared_tests(source: str) -> set[str]:
-    """Top-level test functions of gofmt-ed source, by go test's naming rule."""
-    return set(_TEST_FUNC.findall(source))
 
 
 def _test_output(events: list[dict], raw: bytes) -> str:

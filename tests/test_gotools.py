@@ -119,3 +119,40 @@ def test_imports_are_fixed_in_the_context_of_the_package(tmp_path):
     assert answer["changed"]
     assert '"testing"' in answer["source"] and '"time"' in answer["source"]
     assert '"os"' not in answer["source"]
+
+
+def test_declared_tests_are_the_ones_go_test_runs(tmp_path):
+    """The helper's list from the AST against the test binary's own (`go test -list`)."""
+    shutil.copytree(SAMPLE / "mathx", tmp_path / "mathx")
+    for old in (tmp_path / "mathx").glob("*_test.go"):
+        old.unlink()
+    test = tmp_path / "mathx" / "shapes_test.go"
+    test.write_text(
+        "package mathx\n\n"
+        'import (\n\t"os"\n\t"testing"\n\tt2 "testing"\n)\n\n'
+        "func TestMain(m *testing.M) { os.Exit(m.Run()) }\n"
+        "func Test(t *testing.T) {}\n"
+        "func TestGCD(t *t2.T) {}\n"
+        "func Test_edge(t *testing.T) {}\n"
+        "func TestÄrger(t *testing.T) {}\n"
+        "func Testhelper(t *testing.T) {}\n"
+        "func BenchmarkGCD(b *testing.B) {}\n"
+        "func FuzzGCD(f *testing.F) {}\n"
+        "func ExampleGCD() {}\n"
+        "type s struct{}\n\n"
+        "func (s) TestMethod(t *testing.T) {}\n"
+    )
+    declared = gotools.run("assertions", src=str(test))["tests"]
+    env = gotools.go_env()
+    listed = subprocess.run(
+        # vet would refuse Testhelper; the naming rule, not vet, is under test.
+        [str(gotools.go_binary()), "test", "-vet=off", "-list", "."],
+        cwd=tmp_path / "mathx",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    # -list names every kind of runnable; the last line is the package's "ok".
+    assert declared == [name for name in listed if name.startswith("Test")]
+    assert declared == ["Test", "TestGCD", "Test_edge", "TestÄrger"]
