@@ -127,7 +127,9 @@ def _definition(args: argparse.Namespace) -> dict:
             digest.update(file.read_bytes())
         tokenizer_digest = digest.hexdigest()
     return {
-        "listing": str(args.listing),
+        "listing": str(Path(args.listing).resolve())
+        if Path(args.listing).exists()
+        else args.listing,
         "source": args.source,
         "archive_url": args.archive_url if args.source == "archive" else None,
         "source_dir": str(args.source_dir.resolve()) if args.source == "dir" else None,
@@ -215,7 +217,9 @@ def build(args: argparse.Namespace) -> dict:
     run_pipeline(work_dir, entries, settings, tasks=tasks, workers=args.workers)
     about = {
         "elapsed_s": round(time.monotonic() - started, 1),
-        "listing": str(args.listing),
+        "listing": str(Path(args.listing).resolve())
+        if Path(args.listing).exists()
+        else args.listing,
         "source": args.source,
         "granularity": args.granularity,
         "prompt_length": tokens.description,
@@ -247,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
             f"see {args.out / 'decisions.jsonl'}",
             file=sys.stderr,
         )
-    print(f"dataset saved to {args.out} in {report['elapsed_s']}s (counts: {args.out}/counts.json)")
+    print(
+        f"dataset saved to {args.out} in {report['elapsed_s']}s "
+        f"({report['repo_seconds']}s of repo work in all runs; counts in {args.out}/counts.json)"
+    )
     return 0
 
 

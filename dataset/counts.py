@@ -78,3 +78,14 @@ def render_table(counts: Counts, splits: dict[str, int], repos_on_disk: int) -> 
     per_split = ", ".join(f"{name} {n}" for name, n in splits.items())
     lines.append(f"rows: {rows} ({per_split}); repos kept on disk: {repos_on_disk}")
     return "\n".join(lines)
+
+
+def table_rows(stages: dict) -> list[dict]:
+    """The counts of a report (counts.json's "stages") as one record per stage and reason."""
+    records = []
+    for name, entry in stages.items():
+        kept, dropped = entry["kept"], entry["dropped"]
+        base = {"stage": name, "unit": entry["unit"], "in": kept + sum(dropped.values())}
+        records.append({**base, "reason": "(kept)", "count": kept})
+        records += [{**base, "reason": reason, "count": n} for reason, n in dropped.items()]
+    return records

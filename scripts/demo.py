@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -112,9 +113,28 @@ def score_own_tests(with_tests: list[tuple[str, str, Path]]) -> None:
     print(f"scorer stopped; its log is {log.relative_to(ROOT)}")
 
 
+def build_sample_dataset() -> None:
+    """The sample through the dataset builder: rows in data/sample-dataset, repos in data/repos."""
+    from dataset import build
+
+    banner("Dataset: the sample built into training rows (python -m dataset.build)")
+    out = ROOT / "data" / "sample-dataset"
+    # Built afresh: a resumed build would keep results from before an edit of the sample.
+    shutil.rmtree(out, ignore_errors=True)
+    args = [
+        f"--listing={SAMPLE / 'listing.jsonl'}",
+        "--source=dir",
+        f"--out={out}",
+        f"--repos-dir={ROOT / 'data' / 'repos'}",
+    ]
+    if build.main(args) != 0:
+        sys.exit("demo: the sample dataset could not be built (see the error above)")
+
+
 def main() -> None:
     banner("1. The sample: listing, builds and the modules' own tests")
     with_tests = check_sample()
+    build_sample_dataset()
     banner("2. The scorer: each sample package's own test file, scored as a completion")
     score_own_tests(with_tests)
     banner("Done")

@@ -510,3 +510,40 @@ def test_rerunning_into_an_out_made_with_other_settings_is_refused(sample):
         "file",
     )
     assert_one_line_error(result, 2, "granularity", "another --out")
+
+
+@pytest.mark.slow
+def test_the_scorer_accepts_every_row_of_the_sample_dataset(sample):
+    """Each row names a target the scorer knows: a trivial test of it scores, never bad_request."""
+    import tempfile
+
+    from scoring.client import ScoringClient
+    from scoring.local_server import LocalScoringServer
+
+    out, built_repos, _ = sample
+    # The sandbox reads the repos as another user: pytest's own temporary folders are private.
+    readable = Path(tempfile.mkdtemp(prefix="dataset-scorer-"))
+    readable.chmod(0o755)
+    try:
+        repos = readable / "repos"
+        shutil.copytree(built_repos, repos)
+        rows = all_rows(out)
+        items = []
+        for row in rows:
+            package = row["prompt"][1]["content"].split("starting with `package ")[1].split("`")[0]
+            test = f'package {package}\n\nimport "testing"\n\nfunc TestNothing(t *testing.T) {{}}\n'
+            target = {k: row[k] for k in ("repo", "package", "target_file", "target_function")}
+            items.append({**target, "completion": f"```go\n{test}```"})
+        with (
+            LocalScoringServer(repos, log_path=out / "scorer.log") as server,
+            ScoringClient(server.url) as client,
+        ):
+            results = client.score(items)
+        assert [r["status"] for r in results] == ["ok"] * len(rows), [
+            (i["repo"], i["package"], i["target_function"], r["detail"][:200])
+            for i, r in zip(items, results, strict=True)
+            if r["status"] != "ok"
+        ]
+        assert all(r["tests"]["passed"] == 1 and r["coverage"] == 0 for r in results)
+    finally:
+        shutil.rmtree(readable)

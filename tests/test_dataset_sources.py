@@ -210,3 +210,14 @@ def test_a_small_real_module_through_the_real_proxy(tmp_path):
     assert {r["module"] for r in rows} == {"github.com/rs/xid"}
     assert any(r["target_function"] == "ID.String" for r in rows)
     assert (tmp_path / "repos" / "rs" / "xid" / "id.go").is_file()
+
+
+def test_a_major_version_is_looked_up_under_its_vn_path(proxy, tmp_path):
+    # Go requires a /vN suffix on modules of major version 2 and later; a repo name lacks it.
+    info = json.dumps({"Version": "v3.1.0", "Time": "2024-01-01T00:00:00Z"}).encode()
+    proxy.files["/github.com/owner/thing/v3/@v/v3.1.0.info"] = info
+    source = GoProxySource(proxy.url)
+    cache = DownloadCache(tmp_path / "cache")
+    resolved = source.resolve(cache, "github.com/owner/thing", "v3.1.0")
+    assert resolved == ("github.com/owner/thing/v3", "v3.1.0")
+    assert proxy.requests["/github.com/owner/thing/@v/v3.1.0.info"] == 1
