@@ -9,6 +9,7 @@ UTF-8, which is more than code tokenizers produce, so the estimate errs towards 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 BYTES_PER_TOKEN_ESTIMATE = 3
@@ -63,7 +64,7 @@ class TokenCounter:
                 ids = self._tokenizer.apply_chat_template(
                     messages, tokenize=True, add_generation_prompt=True
                 )
-                if isinstance(ids, dict):  # some versions return a BatchEncoding
+                if isinstance(ids, Mapping):  # transformers 5 returns a BatchEncoding
                     ids = ids["input_ids"]
                 return len(ids)
             text = "\n".join(f"{m['role']}: {m['content']}" for m in messages)
