@@ -6,5 +6,6 @@ The stages, each in its own module: `listing` (read and group the listing), `sou
 parses, dependencies resolve), `filters` (which files and packages can be test targets),
 `targets` and `prompts` (what the model is asked), `tokens` (the prompt length limit), `split`
 (train or test, by repository), `repo` (one repository end to end), `pipeline` (sharded and
-resumable on datatrove), `counts` (what each stage kept and dropped, and why).
+resumable on datatrove), `assemble` (the dataset on disk), `counts` (what each stage kept and
+dropped, and why).
 """

@@ -111,9 +111,13 @@ def run_pipeline(
     work_dir: Path, entries: list[RepoEntry], settings: BuildSettings, tasks: int, workers: int
 ) -> None:
     """Builds every entry that has no result yet, with a progress bar over all of them."""
-    done = sum(result_path(work_dir, e).exists() for e in entries)
-    if done == len(entries):
+    missing = [i for i, e in enumerate(entries) if not result_path(work_dir, e).exists()]
+    if not missing:
         return
+    done = len(entries) - len(missing)
+    for rank in {i % tasks for i in missing}:
+        # A task marked complete whose repo results were since removed must run again.
+        (work_dir / "datatrove" / "completions" / f"{rank:05d}").unlink(missing_ok=True)
     executor = QuietLocalExecutor(
         pipeline=[BuildRepos(work_dir, settings)],
         tasks=tasks,

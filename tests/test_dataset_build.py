@@ -547,3 +547,14 @@ def test_the_scorer_accepts_every_row_of_the_sample_dataset(sample):
         assert all(r["tests"]["passed"] == 1 and r["coverage"] == 0 for r in results)
     finally:
         shutil.rmtree(readable)
+
+
+def test_a_lost_repo_result_is_rebuilt_on_the_next_run(sample, tmp_path):
+    out, _, _ = sample
+    run_build(tmp_path / "out", tmp_path / "repos")
+    results = sorted((tmp_path / "out" / "build" / "results").glob("*.json"))
+    lost = next(p for p in results if "inilex" in p.name)
+    lost.unlink()
+    run_build(tmp_path / "out", tmp_path / "repos")
+    assert lost.exists()
+    assert rows_of(tmp_path / "out") == rows_of(out)
