@@ -558,3 +558,13 @@ def test_a_lost_repo_result_is_rebuilt_on_the_next_run(sample, tmp_path):
     run_build(tmp_path / "out", tmp_path / "repos")
     assert lost.exists()
     assert rows_of(tmp_path / "out") == rows_of(out)
+
+
+def test_a_parquet_listing_gives_the_same_rows_as_the_jsonl(sample, tmp_path):
+    import pandas as pd
+
+    out, _, _ = sample
+    listing = tmp_path / "listing.parquet"
+    pd.read_json(LISTING, lines=True).to_parquet(listing)
+    run_build(tmp_path / "out", tmp_path / "repos", listing=listing)
+    assert rows_of(tmp_path / "out") == rows_of(out)
