@@ -97,9 +97,13 @@ class Cgroup:
             return "processes"
         return None
 
-    def kill_all(self) -> None:
-        """Kills whatever is left; loops because a process may fork while the list is read."""
-        for _ in range(100):
+    async def kill_all(self) -> None:
+        """Kills whatever is left; loops because a process may fork while the list is read.
+
+        It waits with the event loop free: right after a run most of its processes are still
+        exiting, and a blocking wait would stall every other scoring of the server meanwhile.
+        """
+        for _ in range(1000):
             pids = set()
             for procs in self.procs_files():
                 with contextlib.suppress(OSError):
@@ -109,19 +113,26 @@ class Cgroup:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)
+            await asyncio.sleep(0.002)
 
-    def remove(self) -> None:
-        self.kill_all()
+    async def remove(self) -> None:
+        await self.kill_all()
+        for _ in range(1000):
+            if self.remove_dirs():
+                return
+            await asyncio.sleep(0.002)  # EBUSY until the killed processes are reaped
+
+    def remove_dirs(self) -> bool:
+        """True once every folder is gone."""
+        gone = True
         for d in self.dirs.values():
-            for _ in range(50):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:  # EBUSY until the killed processes are reaped
-                    time.sleep(0.01)
+            try:
+                d.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                gone = False
+        return gone
 
 
 def _counter(path: Path, key: str) -> int:
@@ -195,7 +206,7 @@ class CgroupFactory:
                     (dirs["memory"] / "memory.memsw.limit_in_bytes").write_text(memory)
                 (dirs["pids"] / "pids.max").write_text(str(limits.processes))
         except OSError:
-            Cgroup(dirs).remove()
+            Cgroup(dirs).remove_dirs()  # nothing runs in it yet
             raise
         return Cgroup(dirs)
 
@@ -316,14 +327,15 @@ class Sandbox:
             for fd in (read_side, write_side):
                 if fd is not None:
                     os.close(fd)
-            cgroup.remove()
+            cgroup.remove_dirs()  # nothing runs in it yet
             raise
         try:
             # From here on both ends of the pipe are _supervise's to close, each exactly once:
             # closing a number twice can close a descriptor that a concurrent run has opened since.
             return await self._supervise(cmd, limits, cgroup, read_side, write_side)
         finally:
-            cgroup.remove()
+            # Shielded: a cancelled scoring still removes its cgroup, in the background.
+            await asyncio.shield(cgroup.remove())
 
     async def _supervise(
         self,
@@ -382,7 +394,7 @@ class Sandbox:
             timed_out = not finished
             # Whatever is left inside dies with the PID namespace; the cgroup catches the rest.
             _kill(proc)
-            cgroup.kill_all()
+            await cgroup.kill_all()
             await asyncio.wait_for(asyncio.gather(exited, *readers), 10)
         finally:
             for task in (over_wait, exited, *readers):
