@@ -259,7 +259,12 @@ def completion_text(completion: Any) -> str:
 def scorer_reward(
     client: AsyncScoringClient, on_results: Callable[[list[dict]], None] | None = None
 ) -> Callable[..., Any]:
-    """A TRL reward function that pays what the scoring server pays; None where it failed."""
+    """A TRL reward function that pays what the scoring server pays; None where it failed.
+
+    Each batch's breakdown (ScoreStats.metrics) goes to the trainer's metrics under `scorer/`
+    when the trainer passes `log_metric` (TRL's GRPOTrainer does), and its raw results to
+    on_results if given.
+    """
 
     async def go_test_reward(
         completions: list[Any],
@@ -283,6 +288,12 @@ def scorer_reward(
         results = await client.score(items)
         if on_results is not None:
             on_results(results)
+        log_metric = kwargs.get("log_metric")
+        if callable(log_metric):
+            stats = ScoreStats()
+            stats.add(results)
+            for name, value in stats.metrics().items():
+                log_metric(f"scorer/{name}", value)
         # `error` is the scorer failing, not the model: its reward is None so the sample is left
         # out, never learnt from as a 0.
         return [None if r["status"] == "error" else r["reward"] for r in results]

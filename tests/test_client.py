@@ -79,15 +79,30 @@ def test_errors_are_none_not_zero(server, monkeypatch):
     client = AsyncScoringClient(server.url)
 
     async def answer(items):
+        none = {"passed": 0, "failed": 0, "skipped": 0}
         return [
-            {"status": "error", "reward": None, "tests": {"passed": 0, "failed": 0}},
-            {"status": "ok", "reward": 0.9, "tests": {"passed": 1, "failed": 0}},
+            {"status": "error", "reward": None, "tests": none, "coverage": None, "assertions": 2},
+            {
+                "status": "ok",
+                "reward": 0.9,
+                "tests": {**none, "passed": 1},
+                "coverage": 0.5,
+                "assertions": 0,
+            },
         ]
 
     monkeypatch.setattr(client, "score", answer)
     reward = scorer_reward(client)
-    got = asyncio.run(reward(["a", "b"], repo=["r", "r"], package=[".", "."]))
+    logged = {}
+    got = asyncio.run(
+        reward(["a", "b"], repo=["r", "r"], package=[".", "."], log_metric=logged.__setitem__)
+    )
     assert got == [None, 0.9]
+    # The breakdown reaches the trainer's metrics: half the batch failed in the scorer.
+    assert logged["scorer/status/error"] == 0.5
+    assert logged["scorer/status/ok"] == 0.5
+    assert logged["scorer/run_rate"] == 0.5
+    assert logged["scorer/no_assertion_share"] == 1.0  # of the tests that ran
 
 
 def test_clear_error_when_no_server_answers():
