@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS
+from conftest import SAMPLE_REPOS, tree_digest
 from fastapi.testclient import TestClient
 
 import gotools
@@ -17,6 +17,14 @@ from scoring.scoring_server import app
 from scoring.settings import Settings, get_settings
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
+
+
+@pytest.fixture(autouse=True)
+def sample_unchanged_by_each_test():
+    before = tree_digest(SAMPLE_REPOS)
+    yield
+    assert tree_digest(SAMPLE_REPOS) == before, "this test changed the sample repos on disk"
+
 
 GCD_TEST = """```go
 package mathx
