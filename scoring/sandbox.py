@@ -149,6 +149,21 @@ class CgroupFactory:
 
     def __init__(self, parent_name: str = "gotest-rl-scoring") -> None:
         self.parents = self._find_parents(parent_name)
+        self._sweep()
+
+    def _sweep(self, older_than_s: float = 600) -> None:
+        """Removes empty cgroups that a killed server left behind.
+
+        Only old ones: the folder is shared with other servers on the machine, and one of theirs
+        may be empty for a moment between its creation and its run. rmdir refuses a busy one.
+        """
+        now = time.time()
+        for parent in self.parents.values():
+            for child in parent.iterdir():
+                if len(child.name) == 32 and child.is_dir():
+                    with contextlib.suppress(OSError):
+                        if now - child.stat().st_mtime > older_than_s:
+                            child.rmdir()
 
     @staticmethod
     def _find_parents(parent_name: str) -> dict[str, Path]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from fastapi.testclient import TestClient
 
 import gotools
 from scoring.reward import reward
+from scoring.sandbox import CgroupFactory
 from scoring.scoring_server import app
 from scoring.settings import Settings, get_settings
 
@@ -416,6 +420,24 @@ def test_only_loopback_without_token():
             assert local.post("/score", json={"items": []}).status_code == 200
     finally:
         app.dependency_overrides.clear()
+
+
+def test_cgroups_left_by_a_killed_server_are_swept_when_old():
+    parents = CgroupFactory().parents.values()
+    stale = [parent / uuid.uuid4().hex for parent in parents]
+    fresh = [parent / uuid.uuid4().hex for parent in parents]
+    for folder in stale + fresh:
+        folder.mkdir()
+    for folder in stale:
+        os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    try:
+        CgroupFactory()
+        assert not any(folder.exists() for folder in stale)
+        assert all(folder.exists() for folder in fresh)  # maybe another server's, about to run
+    finally:
+        for folder in stale + fresh:
+            if folder.exists():
+                folder.rmdir()
 
 
 def test_no_sandbox_means_503(monkeypatch):
