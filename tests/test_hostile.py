@@ -340,7 +340,8 @@ func TestBig(t *testing.T) {
     assert result["assertions"] == 1
     cache = Path(gotools.go_env()["GOCACHE"])
     written = [f for f in cache.rglob("*") if f.is_file() and f.stat().st_mtime >= started]
-    assert max((f.stat().st_size for f in written), default=0) < 32 << 20
+    # Nothing near the bomb's 300 MiB (other builds on the machine may write the cache meanwhile).
+    assert max((f.stat().st_size for f in written), default=0) < 200 << 20
     assert_still_scores(client)
 
 
