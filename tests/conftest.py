@@ -31,3 +31,45 @@ def sample_repos_unchanged():
     before = tree_digest(SAMPLE_REPOS)
     yield
     assert tree_digest(SAMPLE_REPOS) == before, "a test run changed the sample repos on disk"
+
+
+# Shared by the training and evaluation tests: the sample built into rows, a scorer over its
+# repos, and a tiny random model whose tokenizer is trained on the sample's Go code.
+
+
+@pytest.fixture(scope="session")
+def sample_dataset(tmp_path_factory) -> tuple[Path, Path]:
+    """(dataset folder, repos root) of one build of the sample."""
+    from dataset import build
+
+    base = tmp_path_factory.mktemp("sample-dataset")
+    out, repos = base / "dataset", base / "repos"
+    args = [f"--listing={SAMPLE / 'listing.jsonl'}", "--source=dir", f"--out={out}"]
+    assert build.main([*args, f"--repos-dir={repos}"]) == 0
+    return out, repos
+
+
+@pytest.fixture(scope="session")
+def sample_scorer(sample_dataset):
+    from scoring.local_server import LocalScoringServer
+
+    _, repos = sample_dataset
+    with LocalScoringServer(repos, warmup="false", timeout_s="10") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, sample_dataset) -> Path:
+    """A randomly initialised model of a few hundred thousand parameters, saved like any model."""
+    from training.tiny_model import TinyModelConfig, new_model, train_tokenizer
+
+    _, repos = sample_dataset
+    corpus = [path.read_text() for path in sorted(repos.rglob("*.go"))]
+    tokenizer = train_tokenizer(corpus, vocab_size=1024)
+    model = new_model(tokenizer, TinyModelConfig(hidden_size=64, layers=2, heads=2))
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    out = tmp_path_factory.mktemp("tiny-model")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
