@@ -1,0 +1,219 @@
+"""The evaluation's metrics, computed from the records of samples.jsonl (one dict per sample).
+
+A record holds at least `model`, `id` (the dataset row: the target), `sample` (its index among
+the k samples of that target), `turn` (1, or 2 after the fix turn), and the scorer's `status`,
+`reward`, `tests`, `coverage` and `assertions`.
+
+A sample with status `error` is a failure of the scorer, not of the model: it is counted in
+`errors` and left out of every other figure (its reward is null, never 0).
+
+Intervals are percentile bootstraps over targets: a resample draws targets with replacement and
+takes all the scored samples of each, because the k samples of one target are not independent.
+With one sample per target this is the ordinary bootstrap of the mean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+ERROR = "error"
+# As the scorer's own batch statistics count them (scoring/client.py ScoreStats): the test file
+# compiled; a timeout or a file without tests ran after building.
+BUILT_STATUSES = frozenset({"ok", "no_tests", "timeout"})
+CONFIDENCE = 0.95
+
+
+def sample_key(record: dict) -> tuple[str, str, int]:
+    return record["model"], record["id"], int(record.get("sample", 0))
+
+
+def first_turn(records: Iterable[dict]) -> list[dict]:
+    """The samples as the model first answered them."""
+    return [r for r in records if int(r.get("turn", 1)) == 1]
+
+
+def after_fix(records: Iterable[dict]) -> list[dict]:
+    """Each sample's last answer: its fix-turn answer where it had one, else its first."""
+    final: dict[tuple, dict] = {}
+    for record in sorted(records, key=lambda r: int(r.get("turn", 1))):
+        final[sample_key(record)] = record
+    return list(final.values())
+
+
+def by_model(records: Iterable[dict]) -> dict[str, list[dict]]:
+    models: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        models[record["model"]].append(record)
+    return dict(models)
+
+
+def is_runnable(record: dict) -> bool:
+    """Built and ran at least one test: the scorer's `ok`."""
+    return record["status"] == "ok"
+
+
+def pass_share(record: dict) -> float:
+    tests = record["tests"]
+    ran = tests["passed"] + tests["failed"]
+    return tests["passed"] / ran if ran else 0.0
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return _mean([float(f) for f in flags])
+
+
+# Bootstrap -----------------------------------------------------------------------------------
+
+
+def bootstrap_ratio_ci(
+    sums: Sequence[float],
+    counts: Sequence[float],
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float] | None:
+    """Percentile interval of sum(sums) / sum(counts) when the clusters are drawn with replacement.
+
+    One cluster per target: `sums[i]` is the total of its values and `counts[i]` how many there
+    are (a paired difference passes one value and a count of 1 per target). None when there is no
+    cluster. Seeded, so a run's summary is reproducible.
+    """
+    sums_array = np.asarray(sums, dtype=float)
+    counts_array = np.asarray(counts, dtype=float)
+    if len(sums_array) == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(sums_array), size=(resamples, len(sums_array)))
+    statistics = sums_array[draws].sum(axis=1) / counts_array[draws].sum(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(statistics, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _target_rewards(records: Iterable[dict]) -> dict[str, list[float]]:
+    rewards: dict[str, list[float]] = defaultdict(list)
+    for record in records:
+        if record["status"] != ERROR:
+            rewards[record["id"]].append(float(record["reward"]))
+    return dict(rewards)
+
+
+# Per model ---------------------------------------------------------------------------------------
+
+
+def model_metrics(records: Sequence[dict], *, resamples: int = 2000, seed: int = 0) -> dict:
+    """Every figure of one model's samples (one turn view: first_turn or after_fix)."""
+    statuses = Counter(r["status"] for r in records)
+    scored = [r for r in records if r["status"] != ERROR]
+    runnable = [r for r in scored if is_runnable(r)]
+    per_target = _target_rewards(scored)
+    targets_ok = {r["id"] for r in scored if r["status"] == "ok"}
+    interval = bootstrap_ratio_ci(
+        [sum(v) for v in per_target.values()],
+        [len(v) for v in per_target.values()],
+        resamples=resamples,
+        seed=seed,
+    )
+    samples_per_target = Counter(r["id"] for r in records)
+    return {
+        "n": len(records),
+        "errors": statuses.get(ERROR, 0),
+        "scored": len(scored),
+        "targets": len(per_target),
+        "k": max(samples_per_target.values(), default=0),
+        "reward": _mean([float(r["reward"]) for r in scored]),
+        "reward_ci": list(interval) if interval else None,
+        "build_rate": _share([r["status"] in BUILT_STATUSES for r in scored]),
+        "run_rate": _share([is_runnable(r) for r in scored]),
+        "pass_share": _mean([pass_share(r) for r in runnable]),
+        "all_passed_rate": _share([is_runnable(r) and r["tests"]["failed"] == 0 for r in scored]),
+        "coverage": _mean([r["coverage"] or 0.0 for r in scored]),
+        "coverage_runnable": _mean([r["coverage"] or 0.0 for r in runnable]),
+        "no_assertion_share": _share([r.get("assertions") == 0 for r in runnable]),
+        "targets_with_ok": _share([t in targets_ok for t in per_target]),
+        "status_counts": dict(sorted(statuses.items())),
+    }
+
+
+def paired_difference(
+    baseline: Sequence[dict], candidate: Sequence[dict], *, resamples: int = 2000, seed: int = 0
+) -> dict:
+    """Mean over shared targets of (candidate's mean reward - baseline's), with its interval.
+
+    Only targets that both models have scored samples for count, each target once, so that a
+    target one model lost to scorer errors does not tilt the comparison.
+    """
+    base, cand = _target_rewards(baseline), _target_rewards(candidate)
+    shared = sorted(set(base) & set(cand))
+    differences = [float(np.mean(cand[t]) - np.mean(base[t])) for t in shared]
+    interval = bootstrap_ratio_ci(
+        differences, [1] * len(differences), resamples=resamples, seed=seed
+    )
+    return {
+        "targets": len(shared),
+        "difference": _mean(differences),
+        "difference_ci": list(interval) if interval else None,
+        "baseline_reward": _mean([float(np.mean(base[t])) for t in shared]),
+        "candidate_reward": _mean([float(np.mean(cand[t])) for t in shared]),
+    }
+
+
+def fix_turn_metrics(records: Sequence[dict]) -> dict:
+    """What the fix turn did for one model: samples sent back, and what became of them."""
+    first = {sample_key(r): r for r in first_turn(records)}
+    second = [r for r in records if int(r.get("turn", 1)) == 2]
+    pairs = [(first[sample_key(r)], r) for r in second if sample_key(r) in first]
+    scored = [(a, b) for a, b in pairs if a["status"] != ERROR and b["status"] != ERROR]
+    return {
+        "attempted": len(second),
+        "scored": len(scored),
+        "now_ok": sum(b["status"] == "ok" for _, b in scored),
+        "now_all_passed": sum(is_runnable(b) and b["tests"]["failed"] == 0 for _, b in scored),
+        "reward_before": _mean([float(a["reward"]) for a, _ in scored]),
+        "reward_after": _mean([float(b["reward"]) for _, b in scored]),
+    }
+
+
+# The whole run -----------------------------------------------------------------------------------
+
+
+def summarize(
+    records: Sequence[dict], models: Sequence[str], *, resamples: int = 2000, seed: int = 0
+) -> dict:
+    """Metrics per model and paired differences, for the first turn and (if any) after the fix.
+
+    Pairs are (earlier model, later model) in the order given, the difference being the later
+    one's reward minus the earlier one's: list the base model first.
+    """
+    views = {"turn1": first_turn(records)}
+    if any(int(r.get("turn", 1)) == 2 for r in records):
+        views["after_fix"] = after_fix(records)
+    summary: dict = {"models": list(models), "metrics": {}, "paired": {}}
+    for view, view_records in views.items():
+        grouped = by_model(view_records)
+        summary["metrics"][view] = {
+            m: model_metrics(grouped.get(m, []), resamples=resamples, seed=seed) for m in models
+        }
+        summary["paired"][view] = [
+            {
+                "baseline": a,
+                "candidate": b,
+                **paired_difference(
+                    grouped.get(a, []), grouped.get(b, []), resamples=resamples, seed=seed
+                ),
+            }
+            for i, a in enumerate(models)
+            for b in models[i + 1 :]
+        ]
+    if "after_fix" in views:
+        grouped = by_model(records)
+        summary["fix_turn"] = {m: fix_turn_metrics(grouped.get(m, [])) for m in models}
+    return summary
