@@ -128,7 +128,7 @@ def load_model(model_args: ModelConfig, training_args: GRPOConfig):
             attn_implementation=model_args.attn_implementation,
             trust_remote_code=training_args.trust_remote_code,
         )
-    except OSError as err:
+    except (OSError, ValueError) as err:  # ValueError: not a path, nor a valid hub id
         raise UserError(f"cannot load model {name!r}: {str(err).splitlines()[0]}") from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

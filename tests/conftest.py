@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,15 +40,20 @@ def sample_repos_unchanged():
 
 
 @pytest.fixture(scope="session")
-def sample_dataset(tmp_path_factory) -> tuple[Path, Path]:
-    """(dataset folder, repos root) of one build of the sample."""
+def sample_dataset() -> tuple[Path, Path]:
+    """(dataset folder, repos root) of one build of the sample.
+
+    Outside pytest's private temp folder: the scorer's sandbox reads the repos as `nobody`.
+    """
     from dataset import build
 
-    base = tmp_path_factory.mktemp("sample-dataset")
+    base = Path(tempfile.mkdtemp(prefix="gotestrl-sample-"))
+    base.chmod(0o755)
     out, repos = base / "dataset", base / "repos"
     args = [f"--listing={SAMPLE / 'listing.jsonl'}", "--source=dir", f"--out={out}"]
     assert build.main([*args, f"--repos-dir={repos}"]) == 0
-    return out, repos
+    yield out, repos
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

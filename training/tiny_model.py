@@ -35,10 +35,12 @@ logger = logging.getLogger("tiny_model")
 
 SPECIAL_TOKENS = ["<|pad|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
 # Roles become special tokens and every message ends with <|end|>, which is also the end of a
-# generation: the model learns to stop after its answer.
+# generation: the model learns to stop after its answer. Nothing follows a role token: a newline
+# there would be merged by BPE with the answer's first characters in training, but stand alone
+# at the end of a generation prompt, a token sequence the model has never seen.
 CHAT_TEMPLATE = (
-    "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}<|end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+    "{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}<|end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
 )
 # Standard-library packages whose sources teach the tokenizer and the language model everyday
 # Go, tests included; a fixed list keeps the build reproducible.
@@ -68,8 +70,11 @@ class TinyModelConfig:
     layers: int = 3
     heads: int = 3
     max_length: int = 2048
+    # Warm-start pairs longer than this are left out: the cost of a step grows with the longest
+    # sequence of its batch, and the shorter half of the pairs is enough to start GRPO.
+    max_pair_tokens: int = 1024
     pretrain_steps: int = 0
-    sft_epochs: int = 16
+    sft_epochs: int = 24
     sft_learning_rate: float = 3e-3
     seed: int = 0
 
@@ -188,6 +193,11 @@ def warm_start_pairs(dataset, repos_dir: Path) -> list[dict]:
     return pairs
 
 
+def pair_tokens(tokenizer, pair: dict) -> int:
+    text = tokenizer.apply_chat_template(pair["prompt"] + pair["completion"], tokenize=False)
+    return len(tokenizer(text)["input_ids"])
+
+
 # Model ------------------------------------------------------------------------------------------
 
 
@@ -229,6 +239,7 @@ def pretrain(model, tokenizer, corpus: list[str], config: TinyModelConfig, work_
         lr_scheduler_type="cosine",
         warmup_steps=min(30, config.pretrain_steps // 10),
         weight_decay=0.01,
+        gradient_checkpointing=False,
         logging_steps=50,
         save_strategy="no",
         report_to=[],
@@ -254,8 +265,9 @@ def warm_start(model, tokenizer, pairs: list[dict], config: TinyModelConfig, wor
         learning_rate=config.sft_learning_rate,
         lr_scheduler_type="cosine",
         warmup_steps=10,
-        max_length=config.max_length,
+        max_length=config.max_pair_tokens,
         completion_only_loss=True,
+        gradient_checkpointing=False,  # TRL's default; it only costs time on a model this small
         logging_steps=20,
         save_strategy="no",
         report_to=[],
@@ -301,6 +313,9 @@ def build(
     corpus = go_corpus(repos_dir)
     logger.info("tokenizer: %d Go files", len(corpus))
     tokenizer = train_tokenizer(corpus, config.vocab_size)
+    pairs = [p for p in pairs if pair_tokens(tokenizer, p) <= config.max_pair_tokens]
+    if not pairs:
+        raise ValueError(f"no warm-start pair is within {config.max_pair_tokens} tokens")
     model = new_model(tokenizer, config)
     logger.info("model: %.1fM parameters", model.num_parameters() / 1e6)
     work_dir = out.with_name(out.name + ".work")
