@@ -1,0 +1,74 @@
+"""Which models an evaluation compares: `name=path` specs, checked before any model loads.
+
+A path is a folder that `save_pretrained` wrote (config.json), a LoRA adapter folder that PEFT
+wrote (adapter_config.json; its base model is read from it), or a hub id (`owner/name`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class ModelSpecError(ValueError):
+    """A model that cannot be evaluated: the message says which and why, in one line."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    path: str
+    # For a LoRA adapter: the model it adapts (from adapter_config.json); None for a full model.
+    base_path: str | None = None
+
+    @property
+    def is_adapter(self) -> bool:
+        return self.base_path is not None
+
+
+def _looks_like_hub_id(path: str) -> bool:
+    # `data/run` matches owner/name too: a first part that is a local folder makes it a path.
+    return bool(HUB_ID.match(path)) and not Path(path.split("/")[0]).exists()
+
+
+def _check_full_model(path: str, what: str) -> None:
+    folder = Path(path)
+    if folder.exists():
+        if not (folder / "config.json").is_file():
+            raise ModelSpecError(f"{what} {path} is not a model folder (no config.json)")
+    elif not _looks_like_hub_id(path):
+        raise ModelSpecError(f"{what} {path} does not exist")
+
+
+def resolve(spec: str) -> ModelSpec:
+    """`name=path` or `path` (named after its folder) → a checked ModelSpec."""
+    name, path = spec.split("=", 1) if "=" in spec else ("", spec)
+    path = path.strip()
+    name = name.strip() or Path(path.rstrip("/")).name
+    if not path:
+        raise ModelSpecError(f"model {spec!r} has no path (expected name=path or path)")
+    folder = Path(path)
+    adapter_config = folder / "adapter_config.json"
+    if adapter_config.is_file():
+        base = json.loads(adapter_config.read_text()).get("base_model_name_or_path")
+        if not base:
+            raise ModelSpecError(f"adapter {path} does not name its base model")
+        _check_full_model(base, f"the base model of adapter {path},")
+        return ModelSpec(name=name, path=path, base_path=base)
+    _check_full_model(path, "model")
+    return ModelSpec(name=name, path=path)
+
+
+def resolve_all(specs: list[str]) -> list[ModelSpec]:
+    models = [resolve(spec) for spec in specs]
+    names = [m.name for m in models]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ModelSpecError(
+            f"two models are named {', '.join(duplicates)}: name them, as name=path"
+        )
+    return models
