@@ -1,11 +1,17 @@
-"""`make demo`: the main job on the bundled sample, as far as the toolkit goes today.
+"""`make demo`: the main job on the bundled sample, end to end, on the CPU.
 
     .venv/bin/python -m scripts.demo
 
 1. Checks the sample: its listing is up to date, and every package that the dataset would keep
    builds and passes its own tests with the pinned Go.
-2. Starts the scoring server on loopback, scores each sample package's own test file as if a model
-   had written it, prints the rewards, and stops the server (also on an error or Ctrl-C).
+2. Builds the sample dataset (python -m dataset.build): rows in data/sample-dataset, the repos
+   under data/repos.
+3. Builds the tiny demo model offline (python -m training.tiny_model) into .cache/demo-model,
+   or finds it there already built from the same inputs.
+4. Starts the scoring server on loopback over data/repos, and with it running: scores each
+   sample package's own test file as if a model had written it, trains the tiny model a few
+   GRPO steps (python train.py --config recipes/demo.yaml), and evaluates it against its starting
+   point (python eval.py). The server is stopped at the end, also on an error or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ from scoring.local_server import LocalScoringServer, ScorerStartError
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "dataset" / "sample"
 REPOS = SAMPLE / "repos"
+DATASET = ROOT / "data" / "sample-dataset"
+DATA_REPOS = ROOT / "data" / "repos"
+DEMO_MODEL = ROOT / ".cache" / "demo-model"
+TRAINED_MODEL = ROOT / "data" / "train" / "demo"
 
 
 def banner(text: str) -> None:
@@ -85,20 +95,13 @@ def check_sample() -> list[tuple[str, str, Path]]:
     return with_tests
 
 
-def score_own_tests(with_tests: list[tuple[str, str, Path]]) -> None:
+def score_own_tests(server: LocalScoringServer, with_tests: list[tuple[str, str, Path]]) -> None:
     items = [
         {"repo": repo, "package": package, "completion": f"```go\n{path.read_text()}```"}
         for repo, package, path in with_tests
     ]
-    log = ROOT / "logs" / "demo-scorer.log"
-    started = time.monotonic()
-    try:
-        with LocalScoringServer(REPOS, log_path=log) as server:
-            print(f"scorer healthy at {server.url} after {time.monotonic() - started:.1f}s")
-            with ScoringClient(server.url) as client:
-                results = client.score(items)
-    except ScorerStartError as err:
-        sys.exit(f"demo: {err}\n(full log: {log})")
+    with ScoringClient(server.url) as client:
+        results = client.score(items)
     header = f"{'repo/package':40} {'status':8} {'pass':>5} {'fail':>5} {'cover':>6} {'reward':>7}"
     print(header)
     print("-" * len(header))
@@ -110,35 +113,64 @@ def score_own_tests(with_tests: list[tuple[str, str, Path]]) -> None:
             f"{repo + '/' + package:40} {result['status']:8} {tests['passed']:5} "
             f"{tests['failed']:5} {coverage:>6} {reward:>7}"
         )
-    print(f"scorer stopped; its log is {log.relative_to(ROOT)}")
+
+
+def build_demo_model() -> None:
+    from training import tiny_model
+
+    banner("3. The tiny demo model: Go tokenizer, small Llama, warm start (training.tiny_model)")
+    started = time.monotonic()
+    tiny_model.build(DATASET, DATA_REPOS, DEMO_MODEL)
+    print(f"{DEMO_MODEL.relative_to(ROOT)} ready after {time.monotonic() - started:.0f}s")
+
+
+def run_step(what: str, command: list[str]) -> None:
+    """Runs one of the toolkit's own commands, as a user would type it, from the repo root."""
+    print("$ " + " ".join(command), flush=True)
+    if subprocess.run([sys.executable, *command], cwd=ROOT).returncode != 0:
+        sys.exit(f"demo: {what} failed (see above)")
+
+
+def train(server: LocalScoringServer) -> None:
+    banner("5. GRPO: a few steps of the tiny model on the scorer's reward (train.py)")
+    shutil.rmtree(TRAINED_MODEL, ignore_errors=True)  # a fresh run, not a resumed one
+    run_step("training", ["train.py", "--config", "recipes/demo.yaml", "--scorer_urls", server.url])
 
 
 def build_sample_dataset() -> None:
     """The sample through the dataset builder: rows in data/sample-dataset, repos in data/repos."""
     from dataset import build
 
-    banner("Dataset: the sample built into training rows (python -m dataset.build)")
-    out = ROOT / "data" / "sample-dataset"
+    banner("2. Dataset: the sample built into training rows (python -m dataset.build)")
+    out = DATASET
     # Built afresh: a resumed build would keep results from before an edit of the sample.
     shutil.rmtree(out, ignore_errors=True)
     args = [
         f"--listing={SAMPLE / 'listing.jsonl'}",
         "--source=dir",
         f"--out={out}",
-        f"--repos-dir={ROOT / 'data' / 'repos'}",
+        f"--repos-dir={DATA_REPOS}",
     ]
     if build.main(args) != 0:
         sys.exit("demo: the sample dataset could not be built (see the error above)")
 
 
 def main() -> None:
+    started = time.monotonic()
     banner("1. The sample: listing, builds and the modules' own tests")
     with_tests = check_sample()
     build_sample_dataset()
-    banner("2. The scorer: each sample package's own test file, scored as a completion")
-    score_own_tests(with_tests)
-    banner("Done")
-    print("Training (train.py) and evaluation (eval.py) are not part of the toolkit yet.")
+    build_demo_model()
+    log = ROOT / "logs" / "demo-scorer.log"
+    try:
+        with LocalScoringServer(DATA_REPOS, log_path=log) as server:
+            banner("4. The scorer: each sample package's own test file, scored as a completion")
+            print(f"scorer healthy at {server.url}; its log is {log.relative_to(ROOT)}")
+            score_own_tests(server, with_tests)
+            train(server)
+    except ScorerStartError as err:
+        sys.exit(f"demo: {err}\n(full log: {log})")
+    banner(f"Done in {time.monotonic() - started:.0f}s; the scorer is stopped")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ class TinyModelConfig:
     # sequence of its batch, and the shorter half of the pairs is enough to start GRPO.
     max_pair_tokens: int = 1024
     pretrain_steps: int = 0
-    sft_epochs: int = 24
+    sft_epochs: int = 30
     sft_learning_rate: float = 3e-3
     seed: int = 0
 
