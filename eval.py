@@ -367,6 +367,32 @@ def generate_and_score(tasks, generator, client, writer, model, batch_size, desc
     return written
 
 
+def pending_tasks(
+    args: EvalArguments, model: str, rows: list[dict], done: dict, turn: int
+) -> list[Task]:
+    """The samples of one model and turn that the log does not hold yet.
+
+    The fix turn takes the first answers that need it (evaluation.fix_turn.needs_fix).
+    """
+    from evaluation.fix_turn import fix_conversation, needs_fix
+
+    tasks = []
+    for row in rows:
+        for sample in range(args.num_samples):
+            if (model, row["id"], sample, turn) in done:
+                continue
+            if turn == 1:
+                conversation = row["prompt"]
+            else:
+                first = done.get((model, row["id"], sample, 1))
+                if first is None or not needs_fix(first):
+                    continue
+                conversation = fix_conversation(row["prompt"], first)
+            seed = sample_seed(args.seed, model, row["id"], sample, turn)
+            tasks.append(Task(row, sample, turn, conversation, seed))
+    return tasks
+
+
 def new_record(model: str, task: Task, generation) -> dict:
     return {
         "model": model,
@@ -384,7 +410,6 @@ def main(args: EvalArguments) -> dict:
     from transformers import set_seed
 
     from evaluation import logs, metrics, report
-    from evaluation.fix_turn import fix_conversation, needs_fix
     from evaluation.generation import ModelLoadError, Sampling, load_generator
     from evaluation.models import ModelSpecError, resolve_all
     from scoring.client import ScoringClient
@@ -396,9 +421,9 @@ def main(args: EvalArguments) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the bars
 
-    ####################################
+    #################################
     # Models: checked, not yet loaded
-    ####################################
+    #################################
     try:
         models = resolve_all(args.models)
     except ModelSpecError as err:
@@ -412,9 +437,9 @@ def main(args: EvalArguments) -> dict:
         "%d targets from the %s split of %s", len(rows), args.dataset_split, args.dataset_name
     )
 
-    ############################
+    ##############################
     # Run folder and its arguments
-    ############################
+    ##############################
     run = args.run_name or default_run_name(args, [m.name for m in models])
     run_dir = Path(args.logs_dir) / run
     saved = logs.read_json(run_dir / logs.ARGUMENTS)
@@ -427,9 +452,9 @@ def main(args: EvalArguments) -> dict:
         raise UserError(str(err)) from err
     logger.info("run %s in %s: %d samples already scored", run, run_dir, len(done))
 
-    #####################################
+    #################################
     # Scorers, before any model loads
-    #####################################
+    #################################
     client = ScoringClient(healthy_scorers(args.scorer_urls))
     writer = logs.SampleWriter(run_dir / logs.SAMPLES)
     sampling = Sampling(
@@ -440,9 +465,9 @@ def main(args: EvalArguments) -> dict:
     )
     generated = 0
     try:
-        #########################################################
+        ######################################################
         # Samples the scorer failed on last time: scored again
-        #########################################################
+        ######################################################
         failed = [r for r in done.values() if r["status"] == metrics.ERROR]
         if failed:
             logger.info("scoring again %d samples the scorer failed on before", len(failed))
@@ -453,27 +478,13 @@ def main(args: EvalArguments) -> dict:
                 if failure is not None:
                     raise ScorerDown(failure)
 
-        ##################################
+        ####################################
         # Generate and score, model by model
-        ##################################
+        ####################################
         for spec in models:
             generator = None
             for turn in (1, 2) if args.fix_turn else (1,):
-                tasks = []
-                for row in rows:
-                    for sample in range(args.num_samples):
-                        key = (spec.name, row["id"], sample, turn)
-                        if key in done:
-                            continue
-                        if turn == 1:
-                            conversation = row["prompt"]
-                        else:
-                            first = done.get((spec.name, row["id"], sample, 1))
-                            if first is None or not needs_fix(first):
-                                continue
-                            conversation = fix_conversation(row["prompt"], first)
-                        seed = sample_seed(args.seed, spec.name, row["id"], sample, turn)
-                        tasks.append(Task(row, sample, turn, conversation, seed))
+                tasks = pending_tasks(args, spec.name, rows, done, turn)
                 if not tasks:
                     continue
                 if generator is None:

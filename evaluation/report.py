@@ -6,6 +6,8 @@ terminal, summary.json and the notebook give the same figures.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 
 from evaluation import metrics
@@ -180,3 +182,31 @@ def per_group_differences(
              "low": low, "high": high}
         )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+# A compiler position and the tail that says how many more errors followed: what differs between
+# two samples that failed for the same reason.
+_POSITION = re.compile(r"\S+\.go:\d+(:\d+)?: ")
+_MORE_ERRORS = re.compile(r"\s*\(and \d+ more errors?\)")
+
+
+def failure_reason(detail: str | None) -> str:
+    """The first line of the scorer's detail, without file positions or error counts."""
+    line = next((line for line in (detail or "").splitlines() if line.strip()), "")
+    return _MORE_ERRORS.sub("", _POSITION.sub("", line)).strip()[:160]
+
+
+def failure_reasons(records: Sequence[dict], *, top: int = 10):
+    """The most common reasons, per status, of the samples that did not run (nor errored)."""
+    import pandas as pd
+
+    counts = Counter(
+        (r["model"], r["status"], failure_reason(r.get("detail")))
+        for r in records
+        if r["status"] not in ("ok", metrics.ERROR)
+    )
+    rows = [
+        {"model": model, "status": status, "reason": reason, "samples": n}
+        for (model, status, reason), n in counts.most_common(top)
+    ]
+    return pd.DataFrame(rows, columns=["model", "status", "reason", "samples"])

@@ -14,6 +14,7 @@ import sys
 
 import pytest
 from conftest import ROOT
+from datasets import load_from_disk
 
 from evaluation import generation, logs
 from evaluation.fix_turn import needs_fix
@@ -179,6 +180,23 @@ def test_the_printed_table(small_run, capsys, tmp_path):
         assert column in header
 
 
+def test_a_greedy_answer_does_not_depend_on_its_batch(
+    sample_dataset, sample_scorer, tiny_model, tmp_path
+):
+    # Left padding: with right padding the shorter prompts of a batch would be answered after
+    # pad tokens, and differ from the same prompt generated alone.
+    answers = {}
+    for batch_size in (1, 3):
+        args = arguments(sample_dataset[0], sample_scorer, tmp_path, [f"m={tiny_model}"],
+                         num_samples=1, max_new_tokens=24, batch_size=batch_size,
+                         fix_turn=False, run_name=f"greedy-{batch_size}")  # fmt: skip
+        eval_script.main(args)
+        answers[batch_size] = [r["completion"] for r in lines(tmp_path / args.run_name)]
+    assert len(answers[1]) == 3 and answers[1] == answers[3]
+    rows = load_from_disk(str(sample_dataset[0]))["test"].select(range(3))
+    assert len(set(rows["prompt_tokens"])) > 1, "the batch needs prompts of different lengths"
+
+
 # Resuming ----------------------------------------------------------------------------------------
 
 
@@ -310,10 +328,13 @@ def test_arguments_are_checked_when_parsed():
         eval_script.parse_args(["--dataset_name", "d"])
 
 
-def test_the_demo_recipe_parses():
-    args = eval_script.parse_args(["--config", str(ROOT / "recipes" / "eval-demo.yaml")])
-    assert args.models == ["base=.cache/demo-model", "trained=data/train/demo"]
-    assert args.dataset_name == "data/sample-dataset" and args.fix_turn
+@pytest.mark.parametrize(
+    "recipe", sorted((ROOT / "recipes").glob("eval-*.yaml")), ids=lambda p: p.name
+)
+def test_the_recipes_parse(recipe):
+    args = eval_script.parse_args(["--config", str(recipe)])
+    assert len(args.models) == 2 and args.models[0].startswith("base=")
+    assert args.dataset_split == "test" and args.fix_turn
 
 
 def test_model_specs(tiny_model, lora_adapter, tmp_path):

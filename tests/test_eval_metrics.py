@@ -266,3 +266,21 @@ def test_the_results_table_has_the_reference_shape_and_values():
     assert row["all passed base"] == 0.0 and row["all passed trained"] == 0.5
     differences = report.per_group_differences(base + trained, "base", "trained", by="repo")
     assert differences["difference"].tolist() == [pytest.approx(0.5)]
+
+
+def test_failure_reasons_drop_positions_and_counts():
+    detail = "imports: /r/x/gen_test.go:6:1: missing import path (and 4 more errors)\nmore"
+    assert report.failure_reason(detail) == "imports: missing import path"
+    assert report.failure_reason("\n\nvet: a.go:3: unreachable code\n") == "vet: unreachable code"
+    assert report.failure_reason(None) == ""
+    records = [
+        {
+            **record("m", f"t{i}", 0, "goimports_failed"),
+            "detail": f"p.go:{i}:1: bad (and {i} more errors)",
+        }
+        for i in range(3)
+    ] + [record("m", "t9", 0, "ok", 1.0, passed=1), record("m", "t8", 0, "error")]
+    table = report.failure_reasons(records)
+    assert table.to_dict("records") == [
+        {"model": "m", "status": "goimports_failed", "reason": "bad", "samples": 3}
+    ]
