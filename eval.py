@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -549,7 +550,14 @@ def parse_args(argv: list[str] | None = None) -> EvalArguments:
     return args
 
 
+def stop_on_sigterm(signum, frame):
+    # A scheduler (Slurm, Kubernetes) stops a job with SIGTERM: stop as on Ctrl-C, so that the
+    # batch being scored is still written.
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         main(parse_args())
     except UserError as err:

@@ -49,8 +49,12 @@ class SampleWriter:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._open()
+
+    def _open(self) -> None:
         self._cut_partial_line()
         self.file = self.path.open("a")
+        self.interrupted = False
 
     def _cut_partial_line(self) -> None:
         if not self.path.exists():
@@ -61,12 +65,23 @@ class SampleWriter:
                 file.truncate(data.rfind(b"\n") + 1)
 
     def write(self, records: Iterable[dict]) -> None:
-        self.file.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-        self.file.flush()
-        os.fsync(self.file.fileno())
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        if self.interrupted:
+            # A Ctrl-C inside the last write may have left half a line: cut it before appending.
+            self.file.close()
+            self._open()
+        try:
+            self.file.write(text)
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        except BaseException:
+            self.interrupted = True
+            raise
 
     def close(self) -> None:
         self.file.close()
+        if self.interrupted:
+            self._cut_partial_line()
 
     def __enter__(self) -> SampleWriter:
         return self

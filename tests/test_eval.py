@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ROOT
@@ -229,6 +230,36 @@ def test_a_stopped_run_generates_only_what_is_missing(small_run, tmp_path, monke
     new_first_turn = {(r["id"], r["sample"]) for r in after[len(kept) :] if r["turn"] == 1}
     assert new_first_turn == {(k[1], k[2]) for k in missing if k[3] == 1}
     assert after[: len(kept)] == json.loads(json.dumps(kept))
+
+
+def test_a_process_stopped_by_sigterm_keeps_what_it_scored(
+    sample_dataset, sample_scorer, tiny_model, tmp_path
+):
+    command = [sys.executable, str(ROOT / "eval.py"), "--models", f"m={tiny_model}",
+               "--dataset_name", str(sample_dataset[0]), "--dataset_split", "train",
+               "--num_samples", "4", "--max_new_tokens", "48", "--batch_size", "2",
+               "--scorer_urls", sample_scorer.url, "--logs_dir", str(tmp_path),
+               "--run_name", "stopped"]  # fmt: skip
+    samples = tmp_path / "stopped" / logs.SAMPLES
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (samples.exists() and samples.read_bytes().count(b"\n") >= 4):
+            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
+            assert time.monotonic() < deadline, "no sample was logged in time"
+            time.sleep(0.1)
+        process.terminate()  # as a scheduler stops a job
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1
+    last = err.decode().strip().splitlines()[-1]
+    assert last == "eval.py: interrupted; what was scored is kept: run the same command to resume"
+    assert "Traceback" not in err.decode()
+    kept = lines(tmp_path / "stopped")  # every line whole
+    assert 4 <= len(kept) < 55 * 4
 
 
 def test_more_targets_generate_only_the_new_ones(small_run, tmp_path, monkeypatch):

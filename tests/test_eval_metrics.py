@@ -233,6 +233,28 @@ def test_the_log_keeps_the_last_line_of_a_sample_and_survives_a_cut_line(tmp_pat
     assert len(lines) == 4 and all(json.loads(line) for line in lines)
 
 
+def test_a_write_interrupted_midway_does_not_break_the_next_line(tmp_path, monkeypatch):
+    path = tmp_path / "samples.jsonl"
+    writer = logs.SampleWriter(path)
+    writer.write([record("m", "t1", 0, "ok")])
+    real_fsync = logs.os.fsync
+
+    def interrupted_fsync(fd):
+        # As if Ctrl-C came after half of the batch reached the file.
+        with path.open("a") as file:
+            file.write('{"model": "m", "id": "t2", "sam')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(logs.os, "fsync", interrupted_fsync)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write([record("m", "t2", 0, "ok")])
+    monkeypatch.setattr(logs.os, "fsync", real_fsync)
+    writer.write([record("m", "t3", 0, "no_code")])  # the batch scored meanwhile
+    writer.close()
+    assert [r["id"] for r in logs.read_samples(path)] == ["t1", "t2", "t3"]
+    assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
 def test_a_broken_line_inside_the_log_is_an_error(tmp_path):
     path = tmp_path / "samples.jsonl"
     path.write_text('{"broken\n' + json.dumps(record("m", "t1", 0, "ok")) + "\n")
