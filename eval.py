@@ -124,6 +124,10 @@ class EvalArguments:
         },
     )
     logs_dir: str = field(default="logs/eval", metadata={"help": "Runs go to LOGS_DIR/<run>/."})
+    overwrite: bool = field(
+        default=False,
+        metadata={"help": "Start the run afresh: its logs are removed once the inputs check out."},
+    )
     seed: int = field(default=0, metadata={"help": "Seed of sampling and of the bootstrap."})
     bootstrap_resamples: int = field(
         default=2000, metadata={"help": "Resamples of the bootstrap intervals."}
@@ -236,9 +240,19 @@ def default_run_name(args: EvalArguments, model_names: list[str]) -> str:
     return re.sub(r"[^\w.=+-]", "_", name)
 
 
-def check_resumable(saved: dict | None, args: EvalArguments, models: dict[str, str]) -> dict:
-    """The run's arguments, its models in order; refuses a resume that would mix evaluations."""
-    current = {**asdict(args), "models": models}
+def check_resumable(saved: dict | None, args: EvalArguments, models: list) -> dict:
+    """The run's arguments, its models in order; refuses a resume that would mix evaluations.
+
+    A model whose files changed since the run started (rebuilt, trained again) would be compared
+    on samples from two different models: refused too, as is any other generation setting.
+    """
+    from evaluation.models import fingerprint
+
+    current = {
+        **asdict(args),
+        "models": {m.name: m.path for m in models},
+        "model_fingerprints": {m.name: fingerprint(m) for m in models},
+    }
     if saved is None:
         return current
     changed = [
@@ -247,18 +261,26 @@ def check_resumable(saved: dict | None, args: EvalArguments, models: dict[str, s
         if saved.get(name) != current[name]
         and not (name == "temperature" and args.num_samples == 1)  # greedy: unused
     ]
-    changed += [
-        f"model {name} was {saved['models'][name]!r}, not {path!r}"
-        for name, path in models.items()
-        if saved["models"].get(name, path) != path
-    ]
+    saved_prints = saved.get("model_fingerprints", {})
+    for model in models:
+        if saved["models"].get(model.name, model.path) != model.path:
+            changed.append(f"model {model.name} was {saved['models'][model.name]!r}")
+        elif (
+            saved_prints.get(model.name, current["model_fingerprints"][model.name])
+            != (current["model_fingerprints"][model.name])
+        ):
+            changed.append(f"model {model.name} as it was then ({model.path} changed since)")
     if changed:
         raise UserError(
-            f"this run was started with {'; '.join(changed)}: "
-            "give another --run_name, or the same settings to resume it"
+            f"this run was started with {'; '.join(changed)}: give another --run_name, "
+            "--overwrite to start it again, or the same settings to resume it"
         )
     # Models added to a run are evaluated beside the earlier ones; none is forgotten.
-    return {**current, "models": {**saved["models"], **models}}
+    return {
+        **current,
+        "models": {**saved["models"], **current["models"]},
+        "model_fingerprints": {**saved_prints, **current["model_fingerprints"]},
+    }
 
 
 def sample_seed(seed: int, model: str, row_id: str, sample: int, turn: int) -> int:
@@ -443,20 +465,28 @@ def main(args: EvalArguments) -> dict:
     ##############################
     run = args.run_name or default_run_name(args, [m.name for m in models])
     run_dir = Path(args.logs_dir) / run
-    saved = logs.read_json(run_dir / logs.ARGUMENTS)
-    arguments = check_resumable(saved, args, {m.name: m.path for m in models})
-    run_dir.mkdir(parents=True, exist_ok=True)
-    logs.write_json(run_dir / logs.ARGUMENTS, arguments)
+    saved = None if args.overwrite else logs.read_json(run_dir / logs.ARGUMENTS)
+    arguments = check_resumable(saved, args, models)
     try:
-        done = {logs.record_key(r): r for r in logs.read_samples(run_dir / logs.SAMPLES)}
+        earlier = [] if args.overwrite else logs.read_samples(run_dir / logs.SAMPLES)
     except ValueError as err:
         raise UserError(str(err)) from err
-    logger.info("run %s in %s: %d samples already scored", run, run_dir, len(done))
+    done = {logs.record_key(r): r for r in earlier}
 
     #################################
     # Scorers, before any model loads
     #################################
     client = ScoringClient(healthy_scorers(args.scorer_urls))
+
+    ################################################################################
+    # The run's log, started afresh (--overwrite) only now that the inputs check out
+    ################################################################################
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if args.overwrite:
+        for name in (logs.SAMPLES, logs.SUMMARY, logs.ARGUMENTS):
+            (run_dir / name).unlink(missing_ok=True)
+    logs.write_json(run_dir / logs.ARGUMENTS, arguments)
+    logger.info("run %s in %s: %d samples already scored", run, run_dir, len(done))
     writer = logs.SampleWriter(run_dir / logs.SAMPLES)
     sampling = Sampling(
         max_new_tokens=args.max_new_tokens,

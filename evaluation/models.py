@@ -6,6 +6,7 @@ wrote (adapter_config.json; its base model is read from it), or a hub id (`owner
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -72,3 +73,22 @@ def resolve_all(specs: list[str]) -> list[ModelSpec]:
             f"two models are named {', '.join(duplicates)}: name them, as name=path"
         )
     return models
+
+
+def fingerprint(spec: ModelSpec) -> str | None:
+    """Names, sizes and modification times of a local model's files (an adapter's and its base's).
+
+    Cheap to take however large the weights, and it changes when a folder is rebuilt or trained
+    again; None for a hub id, which names its weights.
+    """
+    digest = hashlib.sha256()
+    local = False
+    for path in filter(None, [spec.path, spec.base_path]):
+        folder = Path(path)
+        if not folder.is_dir():
+            continue
+        local = True
+        for file in sorted(f for f in folder.iterdir() if f.is_file()):
+            stat = file.stat()
+            digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest() if local else None

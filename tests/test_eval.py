@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -281,6 +282,25 @@ def test_a_resume_with_other_settings_is_refused(small_run, tmp_path):
         eval_script.main(args)
 
 
+def test_a_model_changed_since_is_refused_unless_overwritten(
+    sample_dataset, sample_scorer, tiny_model, tmp_path, monkeypatch
+):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    args = arguments(sample_dataset[0], sample_scorer, tmp_path / "logs", [f"m={model}"],
+                     max_targets=1, num_samples=1, max_new_tokens=8, fix_turn=False)  # fmt: skip
+    eval_script.main(args)
+    weights = model / "model.safetensors"
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    with pytest.raises(eval_script.UserError, match=r"model m as it was then .* changed since"):
+        eval_script.main(args)
+    args.overwrite = True
+    spy = GenerationSpy(monkeypatch)
+    eval_script.main(args)
+    assert len(spy.conversations) == 1  # generated again, not resumed
+    assert len(lines(tmp_path / "logs" / "small")) == 1
+
+
 # The scorer failing ------------------------------------------------------------------------------
 
 
@@ -321,6 +341,7 @@ def test_samples_the_scorer_failed_on_are_kept_and_scored_on_resume(
 def test_a_scorer_that_is_down_stops_before_any_model_loads(small_run, tmp_path, monkeypatch):
     args, run_dir = copy_run(small_run, tmp_path)
     args.scorer_urls = [f"http://127.0.0.1:{free_port()}"]
+    args.overwrite = True  # and nothing is removed before the inputs check out
     before = (run_dir / logs.SAMPLES).read_bytes()
     spy = GenerationSpy(monkeypatch)
     with pytest.raises(eval_script.UserError, match="no scoring server is healthy"):
