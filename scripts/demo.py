@@ -34,6 +34,7 @@ DATASET = ROOT / "data" / "sample-dataset"
 DATA_REPOS = ROOT / "data" / "repos"
 DEMO_MODEL = ROOT / ".cache" / "demo-model"
 TRAINED_MODEL = ROOT / "data" / "train" / "demo"
+EVAL_LOGS = ROOT / "logs" / "eval"
 
 
 def banner(text: str) -> None:
@@ -155,6 +156,20 @@ def build_sample_dataset() -> None:
         sys.exit("demo: the sample dataset could not be built (see the error above)")
 
 
+def evaluate(server: LocalScoringServer) -> None:
+    banner(
+        "6. Evaluation: the trained model against its starting point on the test split (eval.py)"
+    )
+    # eval.py resumes a run of the same name; the demo compares afresh.
+    shutil.rmtree(EVAL_LOGS / "demo", ignore_errors=True)
+    shutil.rmtree(EVAL_LOGS / "demo-train", ignore_errors=True)
+    command = ["eval.py", "--config", "recipes/eval-demo.yaml", "--scorer_urls", server.url]
+    run_step("evaluation", command)
+    banner("7. The same comparison on the train split: the prompts GRPO sampled from")
+    train_split = ["--dataset_split", "train", "--run_name", "demo-train", "--fix_turn", "false"]
+    run_step("evaluation on the train split", [*command, *train_split])
+
+
 def main() -> None:
     started = time.monotonic()
     banner("1. The sample: listing, builds and the modules' own tests")
@@ -168,9 +183,16 @@ def main() -> None:
             print(f"scorer healthy at {server.url}; its log is {log.relative_to(ROOT)}")
             score_own_tests(server, with_tests)
             train(server)
+            evaluate(server)
     except ScorerStartError as err:
         sys.exit(f"demo: {err}\n(full log: {log})")
     banner(f"Done in {time.monotonic() - started:.0f}s; the scorer is stopped")
+    print(
+        "The test split is a repo the tiny model never saw: a model of a few million parameters\n"
+        "trained for minutes does not write tests for new code, so expect zeros there. The train\n"
+        "split shows what the warm start and GRPO did on the prompts they saw. Logs:\n"
+        "logs/train/demo, logs/eval/demo, logs/eval/demo-train (eval_analyzer.ipynb draws them)."
+    )
 
 
 if __name__ == "__main__":

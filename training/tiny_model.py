@@ -282,12 +282,13 @@ def warm_start(model, tokenizer, pairs: list[dict], config: TinyModelConfig, wor
 # Build ------------------------------------------------------------------------------------------
 
 
-def fingerprint(dataset_dir: Path, repos_dir: Path, config: TinyModelConfig) -> str:
+def fingerprint(train_rows, repos_dir: Path, config: TinyModelConfig) -> str:
+    """What the build depends on: its settings, the rows it warm-starts on, the Go code it reads."""
     digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode())
-    for path in sorted(dataset_dir.rglob("*")) + sorted(repos_dir.rglob("*.go")):
-        if path.is_file():
-            digest.update(str(path.relative_to(path.anchor)).encode())
-            digest.update(path.read_bytes())
+    digest.update(json.dumps(train_rows.to_list(), sort_keys=True, default=str).encode())
+    for path in sorted(repos_dir.rglob("*.go")):
+        digest.update(str(path.relative_to(repos_dir)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -299,14 +300,14 @@ def build(
     from datasets import load_from_disk
 
     config = config or TinyModelConfig()
+    dataset = load_from_disk(str(dataset_dir))["train"]
     stamp = out / "build.json"
-    key = fingerprint(dataset_dir, repos_dir, config)
+    key = fingerprint(dataset, repos_dir, config)
     if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == key:
         logger.info("tiny model in %s is up to date", out)
         return out
     torch.manual_seed(config.seed)
     random.seed(config.seed)
-    dataset = load_from_disk(str(dataset_dir))["train"]
     pairs = warm_start_pairs(dataset, repos_dir)
     if not pairs:
         raise ValueError(f"no row of {dataset_dir} has a test of its own to warm-start on")
