@@ -178,29 +178,14 @@ class Task:
 
 
 def load_rows(args: EvalArguments) -> list[dict]:
-    from datasets import load_dataset, load_from_disk
+    from dataset.rows import RowsError, load_split
 
-    path = Path(args.dataset_name)
     try:
-        if path.exists():
-            dataset = load_from_disk(str(path))
-        else:
-            dataset = load_dataset(args.dataset_name, name=args.dataset_config)
-    except Exception as err:  # datasets raises many kinds; the user needs the one line
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(f"cannot load dataset {args.dataset_name!r}: {first}") from err
-    if args.dataset_split not in dataset:
-        raise UserError(
-            f"dataset {args.dataset_name!r} has no {args.dataset_split!r} split "
-            f"(it has: {', '.join(dataset) or 'none'})"
+        split = load_split(
+            args.dataset_name, args.dataset_split, REQUIRED_COLUMNS, config=args.dataset_config
         )
-    split = dataset[args.dataset_split]
-    missing = [c for c in REQUIRED_COLUMNS if c not in split.column_names]
-    if missing:
-        raise UserError(
-            f"dataset {args.dataset_name!r} lacks the columns {missing} "
-            "(build it with python -m dataset.build)"
-        )
+    except RowsError as err:
+        raise UserError(str(err)) from err
     if args.max_targets is not None:
         split = split.select(range(min(args.max_targets, len(split))))
     if len(split) == 0:
@@ -210,28 +195,12 @@ def load_rows(args: EvalArguments) -> list[dict]:
 
 def healthy_scorers(urls: list[str]) -> list[str]:
     """The scorers that answer /health; none at all stops the run before any model loads."""
-    import httpx
+    from scoring.client import ScoringError, healthy_urls
 
-    token = os.environ.get("SCORING_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    live, dead = [], []
-    for url in urls:
-        try:
-            response = httpx.get(f"{url.rstrip('/')}/health", headers=headers, timeout=10)
-            if response.status_code == 200:
-                live.append(url)
-            else:
-                dead.append(f"{url} answered {response.status_code}: {response.text[:200]}")
-        except httpx.HTTPError as err:
-            dead.append(f"{url} ({type(err).__name__})")
-    for scorer in dead:
-        logger.warning("scorer not healthy: %s", scorer)
-    if not live:
-        raise UserError(
-            f"no scoring server is healthy: {'; '.join(dead)}. Start one with "
-            "`fastapi run scoring/scoring_server.py` (see the README) or set --scorer_urls"
-        )
-    return live
+    try:
+        return healthy_urls(urls)
+    except ScoringError as err:
+        raise UserError(str(err)) from err
 
 
 def default_run_name(args: EvalArguments, model_names: list[str]) -> str:

@@ -62,26 +62,17 @@ class GoTestScriptArguments(ScriptArguments):
 
 
 def load_rows(script_args: GoTestScriptArguments):
-    from datasets import load_dataset, load_from_disk
+    from dataset.rows import RowsError, load_split
 
-    path = Path(script_args.dataset_name)
     try:
-        if path.exists():
-            dataset = load_from_disk(str(path))
-        else:
-            dataset = load_dataset(script_args.dataset_name, name=script_args.dataset_config)
-    except Exception as err:  # datasets raises many kinds; the user needs the one line
-        raise UserError(f"cannot load dataset {script_args.dataset_name!r}: {err}") from err
-    split = script_args.dataset_train_split
-    if split not in dataset:
-        raise UserError(f"dataset {script_args.dataset_name!r} has no {split!r} split")
-    train = dataset[split]
-    missing = [c for c in REQUIRED_COLUMNS if c not in train.column_names]
-    if missing:
-        raise UserError(
-            f"dataset {script_args.dataset_name!r} lacks the columns {missing} "
-            "(build it with python -m dataset.build)"
+        train = load_split(
+            script_args.dataset_name,
+            script_args.dataset_train_split,
+            REQUIRED_COLUMNS,
+            config=script_args.dataset_config,
         )
+    except RowsError as err:
+        raise UserError(str(err)) from err
     if script_args.max_train_samples is not None:
         train = train.select(range(min(script_args.max_train_samples, len(train))))
     return train
@@ -89,24 +80,12 @@ def load_rows(script_args: GoTestScriptArguments):
 
 def live_scorers(urls: list[str], token: str | None) -> list[str]:
     """The scorers that answer /health; none at all stops the run before the model loads."""
-    import httpx
+    from scoring.client import ScoringError, healthy_urls
 
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    live, dead = [], []
-    for url in urls:
-        try:
-            response = httpx.get(f"{url.rstrip('/')}/health", headers=headers, timeout=10)
-            (live if response.status_code == 200 else dead).append(f"{url} ({response.text})")
-        except httpx.HTTPError as err:
-            dead.append(f"{url} ({type(err).__name__})")
-    for scorer in dead:
-        logger.warning("scorer not healthy: %s", scorer)
-    if not live:
-        raise UserError(
-            f"no scoring server is healthy: {'; '.join(dead)}. Start one with "
-            "`fastapi run scoring/scoring_server.py` (see the README) or set scorer_urls"
-        )
-    return [entry.split(" ")[0] for entry in live]
+    try:
+        return healthy_urls(urls, token)
+    except ScoringError as err:
+        raise UserError(str(err)) from err
 
 
 def load_model(model_args: ModelConfig, training_args: GRPOConfig):

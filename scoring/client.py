@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
 import os
 import time
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+logger = logging.getLogger("scoring.client")
 
 MAX_ITEMS = 1024  # the contract's limit per request
 ITEM_FIELDS = ("repo", "package", "completion", "target_file", "target_function")
@@ -95,6 +98,30 @@ def _check(response: httpx.Response, opts: _Options, url: str, expected: int) ->
     if len(results) != expected:
         raise _Retry(f"{url} answered {len(results)} results for {expected} items")
     return results
+
+
+def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> list[str]:
+    """The servers that answer /health with 200; a ScoringError saying why when none does."""
+    token = token if token is not None else os.environ.get("SCORING_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    live, dead = [], []
+    for url in _urls(urls):
+        try:
+            response = httpx.get(f"{url}/health", headers=headers, timeout=10)
+            if response.status_code == 200:
+                live.append(url)
+            else:
+                dead.append(f"{url} answered {response.status_code}: {response.text[:200]}")
+        except httpx.HTTPError as err:
+            dead.append(f"{url} ({type(err).__name__})")
+    for server in dead:
+        logger.warning("scorer not healthy: %s", server)
+    if not live:
+        raise ScoringError(
+            f"no scoring server is healthy: {'; '.join(dead)}. Start one with "
+            "`fastapi run scoring/scoring_server.py` (see the README) or set scorer_urls"
+        )
+    return live
 
 
 class ScoringClient:
