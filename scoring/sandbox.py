@@ -3,11 +3,12 @@
 bubblewrap gives each run its own user, PID, network, IPC and mount namespaces: no network (only a
 private loopback), no view of other processes (so no /proc/*/environ of the server), a read-only
 view of the few folders the run needs, and an environment holding only what is set here. Its root
-is read-only; the one writable place is a size-capped private /tmp, and a build also writes its
-output folder and, through a throwaway overlay, the build cache. When the server runs as root the
+is read-only, /tmp included; the one writable place is a size-capped private /scratch (HOME and
+TMPDIR), and a build also writes its output folder and, through a throwaway overlay, the build
+cache. When the server runs as root the
 sandbox is also entered as `nobody`, so that an escape from the namespaces is not an escape as root.
 A cgroup per run (v1 memory and pids controllers, or v2 with both delegated) bounds memory, which
-also counts /tmp and the overlay since tmpfs pages are charged to the writer, and the number of
+also counts /scratch and the overlay since tmpfs pages are charged to the writer, and the number of
 processes; the PID namespace and the cgroup together make sure that nothing started inside
 outlives the run (`setsid` leaves a process group, not those). A file size limit bounds what a
 run writes to a real disk.
@@ -26,6 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 NOBODY = 65534
+# The run's own writable folder. Not /tmp: the host paths bound into the sandbox may lie under the
+# host's /tmp (a checkout there), and the folders that lead to them would be writable in a /tmp
+# tmpfs; /tmp is therefore read-only, and the scratch folder a separate, size-capped tmpfs.
+SCRATCH = "/scratch"
 # Lines that name a cgroup v1 hierarchy in /proc/mounts carry the controller among their options.
 _CGROUP_V1_CONTROLLERS = ("memory", "pids")
 
@@ -39,7 +44,7 @@ class Limits:
     timeout_s: float
     memory_mb: int
     processes: int = 256
-    disk_mb: int = 128  # the private /tmp, and the largest file the run may write anywhere
+    disk_mb: int = 128  # the private scratch folder, and the largest file written anywhere
     output_bytes: int = 4 << 20
 
 
@@ -275,8 +280,6 @@ class Sandbox:
             "/proc",
             "--dev",
             "/dev",
-            "--size",
-            str(limits.disk_mb << 20),
             "--tmpfs",
             "/tmp",
         ]
@@ -288,9 +291,11 @@ class Sandbox:
             bwrap += ["--overlay-src", str(path), "--tmp-overlay", str(path)]
         for inside, outside in mounts.files.items():
             bwrap += ["--ro-bind", str(outside), inside]
-        # bwrap builds the view on a tmpfs root, with the mount points in it: read-only, so that
-        # the one writable place is the size-capped /tmp (and the build's own binds).
-        bwrap += ["--remount-ro", "/"]
+        bwrap += ["--size", str(limits.disk_mb << 20), "--tmpfs", SCRATCH]
+        # bwrap builds the view on a tmpfs root (and /tmp on another), with the mount points in
+        # them: both read-only, so that the one writable place is the size-capped scratch folder
+        # (and the build's own binds).
+        bwrap += ["--remount-ro", "/", "--remount-ro", "/tmp"]
         for name, value in env.items():
             bwrap += ["--setenv", name, value]
         bwrap += ["--chdir", str(cwd), "--", *argv]

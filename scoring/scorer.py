@@ -29,7 +29,7 @@ from scoring.completion import extract_code, package_name
 from scoring.models import MAX_COMPLETION_BYTES, ScoreItem, ScoreResult, Status
 from scoring.report import profile_blocks, read_report
 from scoring.reward import reward
-from scoring.sandbox import Limits, Mounts, Outcome, Sandbox
+from scoring.sandbox import SCRATCH, Limits, Mounts, Outcome, Sandbox
 from scoring.settings import Settings
 
 logger = logging.getLogger("scoring")
@@ -435,7 +435,7 @@ class Scorer:
             ],
             cwd=pkg.dir,
             mounts=Mounts(read_only=(pkg.repo_dir,), files={"/sandbox/pkg.test": binary}),
-            env={"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin"},
+            env={"HOME": SCRATCH, "TMPDIR": SCRATCH, "PATH": "/usr/bin:/bin"},
             limits=self.run_limits,
             side_channel=True,
         )
@@ -493,14 +493,14 @@ class Scorer:
         the objects of a generated test are never used again, so they would only grow the cache
         by a file per scoring, and a hostile one could make that file huge.
         """
-        env = gotools.go_env({"GOPROXY": "off", "HOME": "/tmp", "TMPDIR": "/tmp"})
+        env = gotools.go_env({"GOPROXY": "off", "HOME": SCRATCH, "TMPDIR": SCRATCH})
         # The go command, compiler and linker collect garbage only near a quarter of the build's
         # memory limit each (three of them run at once): a tenth less CPU for a small build.
         env["GOGC"] = "off"
         env["GOMEMLIMIT"] = f"{self.settings.build_memory_mb // 4}MiB"
         if deps:
-            # Executables among them go to the private /tmp and are gone with it.
-            argv = [str(gotools.go_binary()), "build", "-o", "/tmp/"]
+            # Executables among them go to the private scratch folder and are gone with it.
+            argv = [str(gotools.go_binary()), "build", "-o", f"{SCRATCH}/"]
         else:
             argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
             # No symbol table or DWARF, as go test links a binary it runs and throws away: the

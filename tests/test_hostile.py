@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -30,12 +31,12 @@ MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
 @pytest.fixture(scope="module")
 def repos():
-    # A copy, so that a sandbox that failed could not damage the checkout's sample. It lies where
-    # a real repos root would (not under /tmp, which the sandbox replaces) and is readable by all,
-    # as the sandbox runs as nobody when the server runs as root.
-    top = gotools.CACHE_DIR / f"hostile-{uuid.uuid4().hex}"
+    # A copy, so that a sandbox that failed could not damage the checkout's sample. Under the
+    # host's /tmp on purpose, the harder case: the folders that lead to it must not be writable
+    # inside. Readable by all, as the sandbox runs as nobody when the server runs as root.
+    top = Path(tempfile.mkdtemp(prefix="gotestrl-hostile-"))
     try:
-        top.mkdir(mode=0o755)
+        top.chmod(0o755)
         shutil.copytree(SAMPLE_REPOS, top / "repos")
         yield top / "repos"
     finally:
@@ -377,20 +378,24 @@ import (
 )
 
 func TestTmp(t *testing.T) {{
-	// The sandbox has a private /tmp: these work there, and must not show on the host.
-	for _, path := range []string{{"/tmp/{name}", os.TempDir() + "/{name}.2", "/dev/shm/{name}"}} {{
-		if err := os.WriteFile(path, []byte("x"), 0o666); err != nil && path[:5] == "/tmp/" {{
-			t.Fatal(err)
-		}}
+	// /tmp is read-only inside; TMPDIR is the private scratch folder, where writes work.
+	if err := os.WriteFile("/tmp/{name}", []byte("x"), 0o666); err == nil {{
+		t.Error("wrote /tmp")
 	}}
-	if _, err := os.Stat("/tmp/{name}"); err != nil {{
+	os.WriteFile("/dev/shm/{name}", []byte("x"), 0o666)
+	if err := os.WriteFile(os.TempDir()+"/{name}", []byte("x"), 0o666); err != nil {{
 		t.Fatal(err)
 	}}
+	if _, err := os.Stat(os.TempDir() + "/{name}"); err != nil {{
+		t.Fatal(err)
+	}}
+	t.Log("TMPDIR is", os.TempDir())
 }}"""
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
-    assert result["tests"]["passed"] == 1  # the writes worked inside
-    for path in (f"/tmp/{name}", f"/tmp/{name}.2", f"/dev/shm/{name}"):
+    assert result["tests"]["passed"] == 1, result["detail"]  # scratch works, /tmp does not
+    assert "TMPDIR is /scratch" in result["detail"]
+    for path in (f"/tmp/{name}", f"/scratch/{name}", f"/dev/shm/{name}"):
         assert not os.path.exists(path)
     assert_still_scores(client)
 
@@ -476,7 +481,7 @@ func TestSecrets(t *testing.T) {
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
     assert result["tests"]["passed"] == 1, result["detail"]
-    assert "own environment: [HOME=/tmp TMPDIR=/tmp PATH=/usr/bin:/bin" in result["detail"]
+    assert "own environment: [HOME=/scratch TMPDIR=/scratch PATH=/usr/bin:/bin" in result["detail"]
     assert TOKEN not in result["detail"]
     assert "ESCAPED" not in result["detail"]
     assert_still_scores(client)
