@@ -35,6 +35,14 @@ def sample_repos_unchanged():
     assert tree_digest(SAMPLE_REPOS) == before, "a test run changed the sample repos on disk"
 
 
+@pytest.fixture
+def sample_unchanged_by_each_test():
+    """Per test, for the modules that score the sample in place (their pytestmark uses it)."""
+    before = tree_digest(SAMPLE_REPOS)
+    yield
+    assert tree_digest(SAMPLE_REPOS) == before, "this test changed the sample repos on disk"
+
+
 # Shared by the training and evaluation tests: the sample built into rows, a scorer over its
 # repos, and a tiny random model whose tokenizer is trained on the sample's Go code.
 

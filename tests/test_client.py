@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import SAMPLE_REPOS, tree_digest
+from conftest import SAMPLE_REPOS
 
 from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_reward
 from scoring.local_server import LocalScoringServer, free_port
@@ -15,11 +15,7 @@ from scoring.local_server import LocalScoringServer, free_port
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
 
-@pytest.fixture(autouse=True)
-def sample_unchanged_by_each_test():
-    before = tree_digest(SAMPLE_REPOS)
-    yield
-    assert tree_digest(SAMPLE_REPOS) == before, "this test changed the sample repos on disk"
+pytestmark = pytest.mark.usefixtures("sample_unchanged_by_each_test")
 
 
 def passing_tests(n: int, salt: str = "") -> str:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS, tree_digest
+from conftest import SAMPLE_REPOS
 from fastapi.testclient import TestClient
 
 import gotools
@@ -23,11 +23,7 @@ from scoring.settings import Settings, get_settings
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
 
-@pytest.fixture(autouse=True)
-def sample_unchanged_by_each_test():
-    before = tree_digest(SAMPLE_REPOS)
-    yield
-    assert tree_digest(SAMPLE_REPOS) == before, "this test changed the sample repos on disk"
+pytestmark = pytest.mark.usefixtures("sample_unchanged_by_each_test")
 
 
 GCD_TEST = """```go
