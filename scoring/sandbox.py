@@ -5,13 +5,12 @@ private loopback), no view of other processes (so no /proc/*/environ of the serv
 view of the few folders the run needs, and an environment holding only what is set here. Its root
 is read-only, /tmp included; the one writable place is a size-capped private /scratch (HOME and
 TMPDIR), and a build also writes its output folder and, through a throwaway overlay, the build
-cache. When the server runs as root the
-sandbox is also entered as `nobody`, so that an escape from the namespaces is not an escape as root.
-A cgroup per run (v1 memory and pids controllers, or v2 with both delegated) bounds memory, which
-also counts /scratch and the overlay since tmpfs pages are charged to the writer, and the number of
-processes; the PID namespace and the cgroup together make sure that nothing started inside
-outlives the run (`setsid` leaves a process group, not those). A file size limit bounds what a
-run writes to a real disk.
+cache. When the server runs as root the sandbox is also entered as `nobody`, so that an escape
+from the namespaces is not an escape as root. A run is handed descriptors 0, 1, 2 and, when it
+needs one, fd 3; every other descriptor of the server is closed before the sandbox starts. A
+cgroup per run (scoring/cgroups.py) bounds memory and processes, and with the PID namespace makes
+sure that nothing started inside outlives the run. A file size limit bounds what a run writes to
+a real disk.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,10 +75,17 @@ def bwrap_binary() -> Path:
     return path
 
 
-# Enters the cgroups before exec, so that the very first instruction of the sandbox is counted.
-_ENTER_CGROUPS = (
-    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# The first program of every run, started with no descriptor but 0, 1, 2 and the ones it is handed
+# (the spawn closes every other in the child before exec: uvloop ignores close_fds, and bwrap
+# closes nothing). It enters the run's cgroups, so that the very first instruction of the sandbox
+# is counted; with --shared, it moves the run's shared descriptor from its stdin to fd 3 (a shell
+# names only single-digit descriptors, so the descriptor comes in as stdin), and execs the rest.
+_LAUNCH = (
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+    'if [ "$1" = --shared ]; then shift; exec 3<&0 </dev/null; fi; exec "$@"'
 )
+# Inside a run, the descriptor given as Sandbox.run's shared_fd (or the side channel) is this one.
+SHARED_FD = 3
 
 
 class Sandbox:
@@ -110,6 +117,7 @@ class Sandbox:
         limits: Limits,
         cgroup: Cgroup,
         drop_root: bool = True,
+        shared: bool = False,
     ) -> list[str]:
         bwrap = [
             str(self.bwrap),
@@ -146,11 +154,13 @@ class Sandbox:
         drop = []
         if drop_root and self.as_nobody:
             drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        enter = ["sh", "-c", _ENTER_CGROUPS, "sh", *map(str, cgroup.procs_files()), "--"]
+        launch = ["sh", "-c", _LAUNCH, "sh", *map(str, cgroup.procs_files()), "--"]
+        if shared:
+            launch.append("--shared")
         # A writable bind is real disk: the file size limit keeps one huge file (a linked binary
         # with a giant static array) from filling it.
         fsize = ["prlimit", f"--fsize={limits.disk_mb << 20}", "--"]
-        return [*enter, *fsize, *drop, *bwrap]
+        return [*launch, *fsize, *drop, *bwrap]
 
     async def run(
         self,
@@ -160,16 +170,22 @@ class Sandbox:
         mounts: Mounts,
         env: dict[str, str],
         limits: Limits,
+        shared_fd: int | None = None,
         side_channel: bool = False,
         drop_root: bool = True,
     ) -> Outcome:
         """Runs argv in the sandbox with stdout and stderr merged.
 
-        With side_channel, the run also gets a pipe whose path is in `{side}` inside argv (a test
-        binary writes its cover profile there), so nothing needs a writable folder on the host.
+        The run gets descriptors 0 (/dev/null), 1 and 2 (its output), and fd 3 when it is given
+        one: shared_fd (the caller's, left open for the caller to read after the run), or with
+        side_channel a pipe whose path is in `{side}` inside argv (a test binary writes its cover
+        profile there), so nothing needs a writable folder on the host. Nothing else the server
+        holds or inherited reaches it.
         drop_root=False keeps the caller's user outside the namespaces (still without any
         capability inside): the build needs it to write the shared build cache.
         """
+        if shared_fd is not None and side_channel:
+            raise ValueError("a run gets one shared descriptor: shared_fd or side_channel")
         cgroup = self.cgroups.create(limits.memory_mb, limits.processes)
         read_side = write_side = None
         try:
@@ -177,7 +193,7 @@ class Sandbox:
                 read_side, write_side = os.pipe()
                 if drop_root and self.as_nobody:
                     os.fchown(write_side, NOBODY, NOBODY)
-                argv = [a.replace("{side}", f"/dev/fd/{write_side}") for a in argv]
+                argv = [a.replace("{side}", f"/dev/fd/{SHARED_FD}") for a in argv]
             cmd = self.command(
                 argv,
                 cwd=cwd,
@@ -186,6 +202,7 @@ class Sandbox:
                 limits=limits,
                 cgroup=cgroup,
                 drop_root=drop_root,
+                shared=shared_fd is not None or side_channel,
             )
         except BaseException:
             for fd in (read_side, write_side):
@@ -196,7 +213,8 @@ class Sandbox:
         try:
             # From here on both ends of the pipe are _supervise's to close, each exactly once:
             # closing a number twice can close a descriptor that a concurrent run has opened since.
-            return await self._supervise(cmd, limits, cgroup, read_side, write_side)
+            shared = write_side if write_side is not None else shared_fd
+            return await self._supervise(cmd, limits, cgroup, shared, read_side, write_side)
         finally:
             # Shielded: a cancelled scoring still removes its cgroup, in the background.
             await asyncio.shield(cgroup.remove())
@@ -206,51 +224,59 @@ class Sandbox:
         cmd: list[str],
         limits: Limits,
         cgroup: Cgroup,
+        shared: int | None,
         read_side: int | None,
         write_side: int | None,
     ) -> Outcome:
         started = time.monotonic()
         side_reader = _PipeReader(read_side) if read_side is not None else None
+        read_output, write_output = os.pipe()
+        output_reader = _PipeReader(read_output)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *cmd,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                pass_fds=(write_side,) if write_side is not None else (),
+            # The standard library's spawn, not the event loop's: it closes every descriptor but
+            # 0, 1 and 2 in the child before exec (uvloop's ignores close_fds).
+            proc = subprocess.Popen(
+                cmd,
+                stdin=shared if shared is not None else subprocess.DEVNULL,
+                stdout=write_output,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
                 start_new_session=True,
                 env={"PATH": "/usr/bin:/bin"},
             )
         except BaseException:
+            output_reader.close()
             if side_reader is not None:
                 side_reader.close()
             raise
         finally:
-            # Only the child may hold the write side, or the reader never sees the end of it.
+            # Only the child may hold the write sides, or the readers never see their ends.
+            os.close(write_output)
             if write_side is not None:
                 os.close(write_side)
         output = bytearray()
         side = bytearray()
         over = asyncio.Event()
 
-        async def drain(reader: asyncio.StreamReader | _PipeReader, into: bytearray) -> None:
-            # Reads to the end even past the limit: asyncio's wait() returns only once the pipes
-            # are closed, so a reader that stopped would hold up the kill that follows.
-            while chunk := await reader.read(65536):
-                room = limits.output_bytes - len(output) - len(side)
-                if len(chunk) > room:
-                    over.set()
-                into += chunk[: max(0, room)]
+        async def drain(reader: _PipeReader, into: bytearray) -> None:
+            # Reads to the end even past the limit: the run is over only once the pipes are
+            # closed, so a reader that stopped would hold up the kill that follows.
+            try:
+                while chunk := await reader.read(65536):
+                    room = limits.output_bytes - len(output) - len(side)
+                    if len(chunk) > room:
+                        over.set()
+                    into += chunk[: max(0, room)]
+            finally:
+                # Closed once its reader is done, however it ends (even cancelled before it
+                # began), and never while the loop may still watch it.
+                reader.close()
 
-        readers = [asyncio.ensure_future(drain(proc.stdout, output))]
+        readers = [asyncio.ensure_future(drain(output_reader, output))]
         if side_reader is not None:
-            side_task = asyncio.ensure_future(drain(side_reader, side))
-            # The descriptor is closed once its reader is done, however it ends (even cancelled
-            # before it began), and never while the loop may still watch it.
-            side_task.add_done_callback(lambda _: side_reader.close())
-            readers.append(side_task)
+            readers.append(asyncio.ensure_future(drain(side_reader, side)))
         over_wait = asyncio.ensure_future(over.wait())
-        exited = asyncio.ensure_future(proc.wait())
+        exited = asyncio.ensure_future(_exit_code(proc))
         try:
             finished, _ = await asyncio.wait(
                 {exited, over_wait}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
@@ -275,18 +301,30 @@ class Sandbox:
         )
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
+async def _exit_code(proc: subprocess.Popen) -> int:
+    """Waits for the process with the event loop free, through a pidfd (Linux 5.3)."""
+    pidfd = _PipeReader(os.pidfd_open(proc.pid))
+    try:
+        while proc.poll() is None:
+            await pidfd.readable()
+    finally:
+        pidfd.close()
+    return proc.returncode
+
+
+def _kill(proc: subprocess.Popen) -> None:
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
 class _PipeReader:
-    """Reads a pipe through add_reader, and closes it when told to, once.
+    """Reads a pipe (or waits on a pidfd) through add_reader, and closes it when told to, once.
 
     A pipe transport (connect_read_pipe) closes its descriptor later, on the loop's schedule;
-    under uvloop, closing the number ourselves before that aborts the whole server. read() removes
-    its watch before it returns or is cancelled, so close() after read() is done is safe.
+    under uvloop, closing the number ourselves before that aborts the whole server. read() and
+    readable() remove their watch before they return or are cancelled, so close() after them is
+    safe.
     """
 
     def __init__(self, fd: int) -> None:
@@ -304,12 +342,15 @@ class _PipeReader:
         while True:
             with contextlib.suppress(BlockingIOError):
                 return os.read(self.fd, size)
-            readable = self.loop.create_future()
-            self.loop.add_reader(self.fd, _set_once, readable)
-            try:
-                await readable
-            finally:
-                self.loop.remove_reader(self.fd)
+            await self.readable()
+
+    async def readable(self) -> None:
+        ready = self.loop.create_future()
+        self.loop.add_reader(self.fd, _set_once, ready)
+        try:
+            await ready
+        finally:
+            self.loop.remove_reader(self.fd)
 
 
 def _set_once(future: asyncio.Future) -> None:
