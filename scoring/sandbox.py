@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,13 +90,16 @@ SHARED_FD = 3
 
 
 class Sandbox:
-    def __init__(self) -> None:
+    def __init__(self, cgroups: CgroupFactory | None = None) -> None:
         self.bwrap = bwrap_binary()
-        self.cgroups = CgroupFactory()
-        self.as_nobody = os.geteuid() == 0
-        for tool in ("setpriv", "prlimit"):
-            if not shutil.which(tool):
+        self.cgroups = cgroups or CgroupFactory()
+        self.as_root = os.geteuid() == 0
+        tools = {tool: shutil.which(tool) for tool in ("setpriv", "prlimit")}
+        for tool, path in tools.items():
+            if path is None:
                 raise SandboxUnavailable(f"{tool} (util-linux) is needed for the sandbox")
+        # Run inside, where /usr and the system's top folders appear as they are outside.
+        self.setpriv = str(Path(tools["setpriv"]).resolve())
 
     def _system_mounts(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -119,13 +123,37 @@ class Sandbox:
         drop_root: bool = True,
         shared: bool = False,
     ) -> list[str]:
+        if self.as_root:
+            # bwrap is started by the server's own user and needs no user namespace: it reaches
+            # and mounts whatever its user can (a home folder that only root may enter included),
+            # and a run drops to nobody inside, after the mounts, keeping no capability.
+            namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+            namespaces.append("--unshare-cgroup-try")
+        else:
+            namespaces = ["--unshare-all"]  # a user namespace too: the server's user, no capability
+        capabilities = ["--cap-drop", "ALL"]
+        if self.as_root and drop_root:
+            # Only what setpriv needs to become nobody and drop the bounding set; a change of user
+            # away from root clears the rest, and no-new-privs keeps it from coming back.
+            for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+                capabilities += ["--cap-add", capability]
+            argv = [
+                self.setpriv,
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--",
+                *argv,
+            ]
         bwrap = [
             str(self.bwrap),
-            "--unshare-all",
+            *namespaces,
             "--die-with-parent",
             "--new-session",
-            "--cap-drop",
-            "ALL",
+            *capabilities,
             "--clearenv",
             *self._system_mounts(),
             "--proc",
@@ -135,6 +163,11 @@ class Sandbox:
             "--tmpfs",
             "/tmp",
         ]
+        # bwrap would make the folders that lead to a mount point 0700, out of a dropped user's
+        # reach: made first, 0755.
+        destinations = [*mounts.read_only, *mounts.writable, *mounts.overlaid, *mounts.files]
+        for folder in _parents(map(Path, destinations), made=("/tmp", SCRATCH)):
+            bwrap += ["--perms", "0755", "--dir", folder]
         for path in mounts.read_only:
             bwrap += ["--ro-bind", str(path), str(path)]
         for path in mounts.writable:
@@ -143,24 +176,24 @@ class Sandbox:
             bwrap += ["--overlay-src", str(path), "--tmp-overlay", str(path)]
         for inside, outside in mounts.files.items():
             bwrap += ["--ro-bind", str(outside), inside]
-        bwrap += ["--size", str(limits.disk_mb << 20), "--tmpfs", SCRATCH]
+        bwrap += ["--perms", "1777", "--size", str(limits.disk_mb << 20), "--tmpfs", SCRATCH]
         # bwrap builds the view on a tmpfs root (and /tmp on another), with the mount points in
         # them: both read-only, so that the one writable place is the size-capped scratch folder
         # (and the build's own binds).
         bwrap += ["--remount-ro", "/", "--remount-ro", "/tmp"]
+        if self.as_root and not drop_root:
+            # Root without capabilities still owns the kernel's settings under /proc/sys.
+            bwrap += ["--remount-ro", "/proc"]
         for name, value in env.items():
             bwrap += ["--setenv", name, value]
         bwrap += ["--chdir", str(cwd), "--", *argv]
-        drop = []
-        if drop_root and self.as_nobody:
-            drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
         launch = ["sh", "-c", _LAUNCH, "sh", *map(str, cgroup.procs_files()), "--"]
         if shared:
             launch.append("--shared")
         # A writable bind is real disk: the file size limit keeps one huge file (a linked binary
         # with a giant static array) from filling it.
         fsize = ["prlimit", f"--fsize={limits.disk_mb << 20}", "--"]
-        return [*launch, *fsize, *drop, *bwrap]
+        return [*launch, *fsize, *bwrap]
 
     async def run(
         self,
@@ -191,7 +224,7 @@ class Sandbox:
         try:
             if side_channel:
                 read_side, write_side = os.pipe()
-                if drop_root and self.as_nobody:
+                if drop_root and self.as_root:
                     os.fchown(write_side, NOBODY, NOBODY)
                 argv = [a.replace("{side}", f"/dev/fd/{SHARED_FD}") for a in argv]
             cmd = self.command(
@@ -299,6 +332,12 @@ class Sandbox:
             timed_out=timed_out and exceeded is None,
             exceeded=exceeded,
         )
+
+
+def _parents(paths: Iterable[Path], made: Iterable[str]) -> list[str]:
+    """The folders that lead to paths, outermost first, but for "/" and those already made."""
+    parents = {str(parent): None for path in paths for parent in reversed(path.parents)}
+    return [folder for folder in parents if folder != "/" and folder not in made]
 
 
 async def _exit_code(proc: subprocess.Popen) -> int:

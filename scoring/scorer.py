@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -132,10 +133,15 @@ class Scorer:
         await self.self_test()
 
     async def self_test(self) -> None:
-        """Fails unless the sandbox runs a process with the repos mounted read-only."""
+        """Fails unless the sandbox runs a process, not as root, with the repos read-only."""
         self.repos_dir.mkdir(parents=True, exist_ok=True)
+        repos = shlex.quote(str(self.repos_dir))
         outcome = await self.sandbox.run(
-            ["/bin/sh", "-c", f"test -r '{self.repos_dir}' && echo ok"],
+            [
+                "/bin/sh",
+                "-c",
+                f'[ "$(id -u)" != 0 ] && test -r {repos} && ! test -w {repos} && echo ok',
+            ],
             cwd=Path("/tmp"),
             mounts=Mounts(read_only=(self.repos_dir,)),
             env={"PATH": "/usr/bin:/bin"},
@@ -422,6 +428,9 @@ class Scorer:
         )
 
     async def _run_test_binary(self, pkg: Package, binary: Path, *flags: str) -> Outcome:
+        # Execute only: run by a user that may not read it, the process is not dumpable, so
+        # /proc/self/mem, environ and exe are out of its reach, and the binary cannot be read back.
+        binary.chmod(0o111)
         return await self.sandbox.run(
             [
                 "/sandbox/pkg.test",

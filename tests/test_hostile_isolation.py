@@ -1,15 +1,18 @@
 """Generated tests that try to reach the host from inside the sandbox, scored by the real server.
 
 The server is started as a careless launcher would leave it: with a directory descriptor (of a
-folder anyone may write) and a connected socket that it does not close. Each attack must fail in
-a way the test sees from the outside (the folder, the socket's other end), and the same server
-must still score a good test exactly afterwards.
+folder anyone may write) and a connected socket that it does not close. Its repos root lies in a
+folder that only the server's user may enter (mode 0700, as a home folder), so the sandbox's tools
+and mounts must work from there while the run itself is another, unprivileged user. Each attack
+must fail in a way the test sees from the outside (a folder, the socket's other end), and the
+same server must still score a good test exactly afterwards.
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import uuid
@@ -19,6 +22,7 @@ import pytest
 from conftest import SAMPLE_REPOS, tree_digest
 from test_hostile import assert_still_scores, score
 
+import gotools
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
 
@@ -37,9 +41,9 @@ os.execv(sys.argv[3], sys.argv[3:])
 
 @pytest.fixture(scope="module")
 def top():
+    """A private folder (mkdtemp makes it 0700), the repos root inside."""
     top = Path(tempfile.mkdtemp(prefix="gotestrl-isolation-"))
     try:
-        top.chmod(0o755)
         yield top
     finally:
         shutil.rmtree(top)
@@ -161,4 +165,91 @@ func TestDescriptors(t *testing.T) {{
     assert list(open_folder.iterdir()) == []
     with pytest.raises(BlockingIOError):
         peer.recv(64)  # nothing was written to the launcher's connection
+    assert_still_scores(client)
+
+
+def test_a_repos_root_in_a_private_folder_scores(client, top):
+    assert stat.S_IMODE(top.stat().st_mode) == 0o700
+    assert_still_scores(client)
+
+
+def test_nothing_of_the_server_users_is_written(client, top, repos):
+    """Folders the server's user owns, some of which it mounts: the run is not that user."""
+    name = f"gotestrl-written-{uuid.uuid4().hex}"
+    places = [
+        top,
+        repos,
+        repos / "gotest-sample" / "mathx",
+        gotools.ROOT,
+        gotools.CACHE_DIR,
+        gotools.CACHE_DIR / "work",
+        gotools.goroot(),
+        Path(gotools.go_env()["GOCACHE"]),
+        Path.home(),
+    ]
+    code = f"""package mathx
+
+import (
+	"os"
+	"testing"
+)
+
+func TestWrite(t *testing.T) {{
+	for _, dir := range []string{{{", ".join(f'"{p}/"' for p in places)}}} {{
+		if err := os.WriteFile(dir+"{name}", []byte("x"), 0o666); err == nil {{
+			t.Errorf("ESCAPED: wrote %s{name}", dir)
+		}}
+		if err := os.Mkdir(dir+"{name}.d", 0o777); err == nil {{
+			t.Errorf("ESCAPED: made %s{name}.d", dir)
+		}}
+	}}
+}}"""
+    result = score(client, code)
+    assert result["status"] == "ok", result["detail"]
+    assert "ESCAPED" not in result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
+    for place in places:
+        assert not (place / name).exists()
+        assert not (place / f"{name}.d").exists()
+    assert_still_scores(client)
+
+
+def test_the_test_binary_and_its_process_memory_are_out_of_reach(client):
+    """The binary is execute-only: its process is not dumpable, so /proc/self is root's."""
+    code = """package mathx
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+func TestReadSelf(t *testing.T) {
+	exe, _ := os.Executable()
+	fmt.Println("executable:", exe)
+	for _, path := range []string{exe, "/sandbox/pkg.test", "/proc/self/exe", "/proc/self/mem",
+		"/proc/self/environ", "/proc/self/auxv"} {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Println("refused:", path)
+			continue
+		}
+		var buf [64]byte
+		if n, err := f.Read(buf[:]); err == nil {
+			t.Errorf("ESCAPED: read %d bytes of %s", n, path)
+		}
+		f.Close()
+	}
+	f, err := os.OpenFile("/proc/self/mem", os.O_WRONLY, 0)
+	if err == nil {
+		f.Close()
+		t.Error("ESCAPED: opened /proc/self/mem for writing")
+	}
+}"""
+    result = score(client, code)
+    assert result["status"] == "ok", result["detail"]
+    assert "ESCAPED" not in result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
+    for path in ("/sandbox/pkg.test", "/proc/self/exe", "/proc/self/mem", "/proc/self/environ"):
+        assert f"refused: {path}\n" in result["detail"]
     assert_still_scores(client)

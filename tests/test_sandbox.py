@@ -7,12 +7,19 @@ promises with a shell inside, from a parent that holds descriptors it forgot to 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
 import uvloop
+from conftest import ROOT
 
+from scoring.cgroups import CgroupFactory
 from scoring.sandbox import SHARED_FD, Limits, Mounts, Outcome, Sandbox
 
 LIMITS = Limits(timeout_s=20, memory_mb=1024)
@@ -90,3 +97,62 @@ def test_the_side_channel_is_fd_3(sandbox, leaked):
 def test_one_shared_descriptor_at_most(sandbox):
     with pytest.raises(ValueError, match="one shared descriptor"):
         run(sandbox, "true", shared_fd=0, side_channel=True)
+
+
+# A server that is not root: the sandbox as another user, with a cgroup delegated to it.
+AS_ANOTHER_USER = """
+import asyncio, sys
+from pathlib import Path
+from scoring.cgroups import CgroupFactory
+from scoring.sandbox import Limits, Mounts, Sandbox
+sandbox = Sandbox(CgroupFactory(sys.argv[1]))
+outcome = asyncio.run(sandbox.run(
+    ["/bin/sh", "-c", sys.argv[3]],
+    cwd=Path("/"),
+    mounts=Mounts(read_only=(Path(sys.argv[2]),)),
+    env={"PATH": "/usr/bin:/bin"},
+    limits=Limits(timeout_s=20, memory_mb=1024),
+))
+sys.stdout.buffer.write(outcome.output)
+"""
+
+
+def reachable_by_others(path: Path) -> bool:
+    return all(parent.stat().st_mode & 0o001 for parent in [path, *path.parents])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to delegate a cgroup to another user")
+@pytest.mark.skipif(
+    not reachable_by_others(ROOT), reason="the checkout is in a folder other users cannot enter"
+)
+def test_a_server_that_is_not_root_runs_its_user_in_a_user_namespace():
+    user = 65534
+    name = f"gotest-rl-test-{uuid.uuid4().hex[:8]}"
+    factory = CgroupFactory(name)
+    private = Path(tempfile.mkdtemp())  # the other user's own 0700 folder, the repos in it
+    (private / "repos").mkdir()
+    for path in (private, private / "repos"):
+        os.chown(path, user, user)
+    try:
+        for parent in factory.parents.values():
+            for path in (parent, parent / "cgroup.procs"):
+                os.chown(path, user, user)
+        script = (
+            f"id -u; cat /proc/self/uid_map; {LIST_FDS}; "
+            f"test -r {private}/repos && ! test -w {private}/repos && echo repos-read-only"
+        )
+        drop = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
+        args = [sys.executable, "-c", AS_ANOTHER_USER, name, f"{private}/repos", script]
+        proc = subprocess.run([*drop, *args], cwd=ROOT, capture_output=True, check=False)
+    finally:
+        for parent in factory.parents.values():
+            parent.rmdir()
+        shutil.rmtree(private)
+    assert proc.returncode == 0, proc.stderr.decode()
+    uid, uid_map, fds, repos = proc.stdout.decode().splitlines()
+    assert uid == str(user)
+    # Its own user namespace (bwrap nests two, the inner one maps the user to the outer's root,
+    # which is the user again), not the machine's.
+    assert uid_map.split() == [str(user), "0", "1"]
+    assert fds.split() == ["0", "1", "2"]
+    assert repos == "repos-read-only"
