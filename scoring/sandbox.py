@@ -22,17 +22,20 @@ import shutil
 import signal
 import subprocess
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scoring import machine
 from scoring.cgroups import Cgroup, CgroupFactory, SandboxUnavailable
 
 NOBODY = 65534
-# The run's own writable folder. Not /tmp: the host paths bound into the sandbox may lie under the
-# host's /tmp (a checkout there), and the folders that lead to them would be writable in a /tmp
-# tmpfs; /tmp is therefore read-only, and the scratch folder a separate, size-capped tmpfs.
-SCRATCH = "/scratch"
+# The run's own writable folder (its HOME and TMPDIR): a private, size-capped /tmp, as on any
+# machine, so that code that clears its environment and falls back to /tmp still finds it. Host
+# folders that lie under the host's /tmp are mounted in it, read-only; the folders that lead to
+# them are made in the private /tmp, so nothing written there reaches the host.
+SCRATCH = "/tmp"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Sandbox:
                 raise SandboxUnavailable(f"{tool} (util-linux) is needed for the sandbox")
         # Run inside, where /usr and the system's top folders appear as they are outside.
         self.setpriv = str(Path(tools["setpriv"]).resolve())
+        self.etc = machine.make_etc(SCRATCH, os.geteuid(), os.getegid())
+        weakref.finalize(self, shutil.rmtree, self.etc, ignore_errors=True)
 
     def _system_mounts(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -110,6 +115,11 @@ class Sandbox:
             elif path.is_dir():
                 args += ["--ro-bind", top, top]
         return args
+
+    @staticmethod
+    def _writable_tmpfs(path: str, limits: Limits) -> list[str]:
+        """A private tmpfs that anyone inside may write, as /tmp is; its pages count as memory."""
+        return ["--perms", "1777", "--size", str(limits.disk_mb << 20), "--tmpfs", path]
 
     def command(
         self,
@@ -160,13 +170,16 @@ class Sandbox:
             "/proc",
             "--dev",
             "/dev",
-            "--tmpfs",
-            "/tmp",
+            *self._writable_tmpfs(SCRATCH, limits),
+            *self._writable_tmpfs("/dev/shm", limits),
+            *machine.etc_mounts(self.etc),
+            "--hostname",
+            machine.HOSTNAME,
         ]
         # bwrap would make the folders that lead to a mount point 0700, out of a dropped user's
         # reach: made first, 0755.
         destinations = [*mounts.read_only, *mounts.writable, *mounts.overlaid, *mounts.files]
-        for folder in _parents(map(Path, destinations), made=("/tmp", SCRATCH)):
+        for folder in _parents(map(Path, destinations), made=(SCRATCH,)):
             bwrap += ["--perms", "0755", "--dir", folder]
         for path in mounts.read_only:
             bwrap += ["--ro-bind", str(path), str(path)]
@@ -176,11 +189,10 @@ class Sandbox:
             bwrap += ["--overlay-src", str(path), "--tmp-overlay", str(path)]
         for inside, outside in mounts.files.items():
             bwrap += ["--ro-bind", str(outside), inside]
-        bwrap += ["--perms", "1777", "--size", str(limits.disk_mb << 20), "--tmpfs", SCRATCH]
-        # bwrap builds the view on a tmpfs root (and /tmp on another), with the mount points in
-        # them: both read-only, so that the one writable place is the size-capped scratch folder
-        # (and the build's own binds).
-        bwrap += ["--remount-ro", "/", "--remount-ro", "/tmp"]
+        # bwrap builds the view on a tmpfs root, and /dev on another, with the mount points in
+        # them: both read-only (the devices still work), so that the writable places are the
+        # size-capped /tmp and /dev/shm (and a build's own binds).
+        bwrap += ["--remount-ro", "/", "--remount-ro", "/dev"]
         if self.as_root and not drop_root:
             # Root without capabilities still owns the kernel's settings under /proc/sys.
             bwrap += ["--remount-ro", "/proc"]
@@ -244,8 +256,8 @@ class Sandbox:
             cgroup.remove_dirs()  # nothing runs in it yet
             raise
         try:
-            # From here on both ends of the pipe are _supervise's to close, each exactly once:
-            # closing a number twice can close a descriptor that a concurrent run has opened since.
+            # From here on the pipes are _supervise's to close, each end exactly once: closing a
+            # number twice can close a descriptor that a concurrent run has opened since.
             shared = write_side if write_side is not None else shared_fd
             return await self._supervise(cmd, limits, cgroup, shared, read_side, write_side)
         finally:

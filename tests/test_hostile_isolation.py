@@ -10,6 +10,7 @@ same server must still score a good test exactly afterwards.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import stat
@@ -23,6 +24,7 @@ from conftest import SAMPLE_REPOS, tree_digest
 from test_hostile import assert_still_scores, score
 
 import gotools
+from scoring import machine
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
 
@@ -252,4 +254,82 @@ func TestReadSelf(t *testing.T) {
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
     for path in ("/sandbox/pkg.test", "/proc/self/exe", "/proc/self/mem", "/proc/self/environ"):
         assert f"refused: {path}\n" in result["detail"]
+    assert_still_scores(client)
+
+
+def test_the_run_sees_an_ordinary_machine_and_none_of_the_hosts(client):
+    code = """package mathx
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"testing"
+	"time"
+)
+
+func TestMachine(t *testing.T) {
+	id, err := os.ReadFile("/etc/machine-id")
+	fmt.Printf("machine-id: %s %v\\n", id, err)
+	host, err := os.Hostname()
+	fmt.Println("hostname:", host, err)
+	if me, err := user.Current(); err == nil {
+		group, err := user.LookupGroupId(me.Gid)
+		fmt.Println("user:", me.Username, me.Uid, me.HomeDir, group.Name, err)
+	} else {
+		fmt.Println("user:", err)
+	}
+	addrs, err := net.LookupHost("localhost")
+	fmt.Println("localhost:", addrs, err)
+	zone, _ := time.Now().Zone()
+	fmt.Println("zone:", zone)
+	paris, err := time.LoadLocation("Europe/Paris")
+	fmt.Println("location:", paris, err)
+	pool, err := x509.SystemCertPool()
+	fmt.Println("certificates:", err == nil && !pool.Equal(x509.NewCertPool()))
+	for _, secret := range []string{"/etc/shadow", "/etc/ssh", "/etc/ssl/private", "/root"} {
+		if _, err := os.Stat(secret); err == nil {
+			t.Errorf("ESCAPED: %s is there", secret)
+		}
+	}
+}"""
+    result = score(client, code)
+    assert result["status"] == "ok", result["detail"]
+    assert "ESCAPED" not in result["detail"]
+    detail = result["detail"]
+    assert f"machine-id: {machine.MACHINE_ID}\n <nil>\n" in detail
+    assert f"hostname: {machine.HOSTNAME} <nil>\n" in detail
+    if os.geteuid() == 0:
+        assert "user: nobody 65534 /tmp nogroup <nil>\n" in detail
+    else:
+        assert f"user: {machine.RUN_USER} {os.geteuid()} /tmp {machine.RUN_USER} <nil>\n" in detail
+    assert "localhost: [127.0.0.1 ::1] <nil>\n" in detail
+    assert "zone: UTC\n" in detail
+    assert "location: Europe/Paris <nil>\n" in detail
+    if Path("/etc/ssl/certs").is_dir():
+        assert "certificates: true\n" in detail
+    assert_still_scores(client)
+
+
+def test_a_test_that_clears_its_environment_keeps_its_coverage(client):
+    """Without TMPDIR, Go's temporary folder is /tmp: the coverage data still has a place."""
+    code = """package mathx
+
+import (
+	"os"
+	"testing"
+)
+
+func TestClearenv(t *testing.T) {
+	os.Clearenv()
+	if GCD(12, 8) != 4 || GCD(-4, 6) != 2 || GCD(4, -6) != 2 || GCD(0, 0) != 0 {
+		t.Fatal("GCD")
+	}
+}"""
+    result = score(client, code, target_function="GCD")
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
+    assert result["coverage"] == 1.0, result["detail"]
     assert_still_scores(client)

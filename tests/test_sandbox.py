@@ -156,3 +156,23 @@ def test_a_server_that_is_not_root_runs_its_user_in_a_user_namespace():
     assert uid_map.split() == [str(user), "0", "1"]
     assert fds.split() == ["0", "1", "2"]
     assert repos == "repos-read-only"
+
+
+@pytest.mark.parametrize("drop_root", [True, False], ids=["run", "build"])
+def test_the_writable_places_are_tmp_and_dev_shm_each_size_capped(sandbox, drop_root):
+    places = "/ /etc /etc/passwd /usr /dev /dev/shm /tmp /proc/sys/vm/swappiness /proc/sys/kernel"
+    script = (
+        f"for place in {places}; do test -w $place && echo writable: $place; done; "
+        "echo x > /dev/null && echo devices work; "
+        "df -k --output=size,target /tmp /dev/shm | tail -n +2"
+    )
+    outcome = run(sandbox, script, drop_root=drop_root)
+    assert outcome.exit_code == 0, outcome
+    size_kb = LIMITS.disk_mb << 10
+    assert [" ".join(line.split()) for line in outcome.output.decode().splitlines()] == [
+        "writable: /dev/shm",
+        "writable: /tmp",
+        "devices work",
+        f"{size_kb} /tmp",
+        f"{size_kb} /dev/shm",
+    ]
