@@ -1,16 +1,21 @@
 """The sandbox that generated Go code is built and run in.
 
-bubblewrap gives each run its own user, PID, network, IPC and mount namespaces: no network (only a
+bubblewrap gives each run its own PID, network, IPC, UTS and mount namespaces: no network (only a
 private loopback), no view of other processes (so no /proc/*/environ of the server), a read-only
-view of the few folders the run needs, and an environment holding only what is set here. Its root
-is read-only, /tmp included; the one writable place is a size-capped private /scratch (HOME and
-TMPDIR), and a build also writes its output folder and, through a throwaway overlay, the build
-cache. When the server runs as root the sandbox is also entered as `nobody`, so that an escape
-from the namespaces is not an escape as root. A run is handed descriptors 0, 1, 2 and, when it
-needs one, fd 3; every other descriptor of the server is closed before the sandbox starts. A
-cgroup per run (scoring/cgroups.py) bounds memory and processes, and with the PID namespace makes
-sure that nothing started inside outlives the run. A file size limit bounds what a run writes to
-a real disk.
+view of the few folders the run needs, an ordinary machine's /etc of its own (scoring/machine.py)
+and an environment holding only what is set here. The root, /dev and every mounted folder are
+read-only; the writable places are a private, size-capped /tmp (HOME and TMPDIR) and /dev/shm,
+and a build also writes its output folder and, through a throwaway overlay, the build cache.
+
+When the server runs as root, bwrap is started as root without a user namespace, so that it
+reaches whatever root can (a 0700 home folder), and the run drops to `nobody` inside, after the
+mounts, with no capability left; so an escape from the namespaces is not an escape as root. Not
+as root, bwrap makes a user namespace for the server's own user, as unprivileged bwrap does.
+seccomp (scoring/seccomp.py) refuses the system calls that no test needs. A run is handed
+descriptors 0, 1, 2 and, when it needs one, fd 3; every other descriptor of the server is closed
+before the sandbox starts. A cgroup per run (scoring/cgroups.py) bounds memory and processes, and
+with the PID namespace makes sure that nothing started inside outlives the run. A file size limit
+bounds what a run writes to a real disk.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scoring import machine
+from scoring import machine, seccomp
 from scoring.cgroups import Cgroup, CgroupFactory, SandboxUnavailable
 
 NOBODY = 65534
@@ -43,7 +48,7 @@ class Limits:
     timeout_s: float
     memory_mb: int
     processes: int = 256
-    disk_mb: int = 128  # the private scratch folder, and the largest file written anywhere
+    disk_mb: int = 128  # each private tmpfs (/tmp, /dev/shm), and the largest file written anywhere
     output_bytes: int = 4 << 20
 
 
@@ -103,6 +108,7 @@ class Sandbox:
                 raise SandboxUnavailable(f"{tool} (util-linux) is needed for the sandbox")
         # Run inside, where /usr and the system's top folders appear as they are outside.
         self.setpriv = str(Path(tools["setpriv"]).resolve())
+        self.seccomp_program = seccomp.program()
         self.etc = machine.make_etc(SCRATCH, os.geteuid(), os.getegid())
         weakref.finalize(self, shutil.rmtree, self.etc, ignore_errors=True)
 
@@ -132,6 +138,7 @@ class Sandbox:
         cgroup: Cgroup,
         drop_root: bool = True,
         shared: bool = False,
+        seccomp_filter: int,
     ) -> list[str]:
         if self.as_root:
             # bwrap is started by the server's own user and needs no user namespace: it reaches
@@ -165,6 +172,8 @@ class Sandbox:
             "--new-session",
             *capabilities,
             "--clearenv",
+            "--seccomp",
+            str(seccomp_filter),
             *self._system_mounts(),
             "--proc",
             "/proc",
@@ -233,6 +242,7 @@ class Sandbox:
             raise ValueError("a run gets one shared descriptor: shared_fd or side_channel")
         cgroup = self.cgroups.create(limits.memory_mb, limits.processes)
         read_side = write_side = None
+        seccomp_filter = seccomp.pipe_of(self.seccomp_program)
         try:
             if side_channel:
                 read_side, write_side = os.pipe()
@@ -248,9 +258,10 @@ class Sandbox:
                 cgroup=cgroup,
                 drop_root=drop_root,
                 shared=shared_fd is not None or side_channel,
+                seccomp_filter=seccomp_filter,
             )
         except BaseException:
-            for fd in (read_side, write_side):
+            for fd in (read_side, write_side, seccomp_filter):
                 if fd is not None:
                     os.close(fd)
             cgroup.remove_dirs()  # nothing runs in it yet
@@ -259,7 +270,9 @@ class Sandbox:
             # From here on the pipes are _supervise's to close, each end exactly once: closing a
             # number twice can close a descriptor that a concurrent run has opened since.
             shared = write_side if write_side is not None else shared_fd
-            return await self._supervise(cmd, limits, cgroup, shared, read_side, write_side)
+            return await self._supervise(
+                cmd, limits, cgroup, shared, read_side, write_side, seccomp_filter
+            )
         finally:
             # Shielded: a cancelled scoring still removes its cgroup, in the background.
             await asyncio.shield(cgroup.remove())
@@ -272,6 +285,7 @@ class Sandbox:
         shared: int | None,
         read_side: int | None,
         write_side: int | None,
+        seccomp_filter: int,
     ) -> Outcome:
         started = time.monotonic()
         side_reader = _PipeReader(read_side) if read_side is not None else None
@@ -286,6 +300,7 @@ class Sandbox:
                 stdout=write_output,
                 stderr=subprocess.STDOUT,
                 close_fds=True,
+                pass_fds=(seccomp_filter,),  # bwrap reads it, and closes it before the run
                 start_new_session=True,
                 env={"PATH": "/usr/bin:/bin"},
             )
@@ -297,6 +312,7 @@ class Sandbox:
         finally:
             # Only the child may hold the write sides, or the readers never see their ends.
             os.close(write_output)
+            os.close(seccomp_filter)
             if write_side is not None:
                 os.close(write_side)
         output = bytearray()

@@ -24,7 +24,7 @@ from conftest import SAMPLE_REPOS, tree_digest
 from test_hostile import assert_still_scores, score
 
 import gotools
-from scoring import machine
+from scoring import machine, seccomp
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
 
@@ -332,4 +332,49 @@ func TestClearenv(t *testing.T) {
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
     assert result["coverage"] == 1.0, result["detail"]
+    assert_still_scores(client)
+
+
+def test_no_process_reads_or_writes_another_ones_memory(client):
+    """ptrace of a child and process_vm_writev on itself: refused by the sandbox's seccomp."""
+    writev = seccomp.number("process_vm_writev")  # not in Go's syscall package
+    code = f"""package mathx
+
+import (
+	"fmt"
+	"os/exec"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+var target = []byte("untouched")
+
+func TestMemory(t *testing.T) {{
+	child := exec.Command("/bin/sleep", "5")
+	if err := child.Start(); err != nil {{
+		t.Fatal(err)
+	}}
+	defer child.Process.Kill()
+	if err := syscall.PtraceAttach(child.Process.Pid); err != syscall.EPERM {{
+		t.Errorf("ESCAPED: ptrace of a child: %v", err)
+	}}
+	source := []byte("forged!!!")
+	local := syscall.Iovec{{Base: &source[0], Len: uint64(len(source))}}
+	remote := syscall.Iovec{{Base: &target[0], Len: uint64(len(target))}}
+	_, _, errno := syscall.Syscall6({writev}, uintptr(syscall.Getpid()),
+		uintptr(unsafe.Pointer(&local)), 1, uintptr(unsafe.Pointer(&remote)), 1, 0)
+	if errno != syscall.EPERM || string(target) != "untouched" {{
+		t.Errorf("ESCAPED: process_vm_writev: %v, %q", errno, target)
+	}}
+	_, err := syscall.ForkExec("/bin/true", nil, &syscall.ProcAttr{{
+		Sys: &syscall.SysProcAttr{{Cloneflags: syscall.CLONE_NEWUSER}},
+	}})
+	fmt.Println("new user namespace:", err)
+}}"""
+    result = score(client, code)
+    assert result["status"] == "ok", result["detail"]
+    assert "ESCAPED" not in result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
+    assert "new user namespace: operation not permitted\n" in result["detail"]
     assert_still_scores(client)

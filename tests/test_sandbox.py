@@ -6,8 +6,11 @@ promises with a shell inside, from a parent that holds descriptors it forgot to 
 
 from __future__ import annotations
 
+import errno
 import os
+import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +22,8 @@ import pytest
 import uvloop
 from conftest import ROOT
 
+import gotools
+from scoring import seccomp
 from scoring.cgroups import CgroupFactory
 from scoring.sandbox import SHARED_FD, Limits, Mounts, Outcome, Sandbox
 
@@ -103,6 +108,8 @@ def test_one_shared_descriptor_at_most(sandbox):
 AS_ANOTHER_USER = """
 import asyncio, sys
 from pathlib import Path
+import gotools
+from scoring import seccomp
 from scoring.cgroups import CgroupFactory
 from scoring.sandbox import Limits, Mounts, Sandbox
 sandbox = Sandbox(CgroupFactory(sys.argv[1]))
@@ -176,3 +183,91 @@ def test_the_writable_places_are_tmp_and_dev_shm_each_size_capped(sandbox, drop_
         f"{size_kb} /tmp",
         f"{size_kb} /dev/shm",
     ]
+
+
+# A static Go program that makes raw system calls by number and tells what came back; and on
+# amd64, a 32-bit system call (int $0x80), which the filter must not let through either.
+PROBE = {
+    "go.mod": "module probe\n\ngo 1.22\n",
+    "main.go": """package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+func main() {
+	if os.Args[1] == "int80" {
+		fmt.Println("32-bit getpid:", int80(20)) // __NR_getpid of i386
+		return
+	}
+	for _, arg := range os.Args[1:] {
+		number, _ := strconv.Atoi(arg)
+		_, _, errno := syscall.RawSyscall6(uintptr(number), 0, 0, 0, 0, 0, 0)
+		fmt.Println(number, int(errno))
+	}
+}
+""",
+    "int80_amd64.go": "package main\n\nfunc int80(number uint64) uint64\n",
+    "int80_amd64.s": """#include "textflag.h"
+
+TEXT ·int80(SB),NOSPLIT,$0-16
+	MOVQ number+0(FP), AX
+	INT $0x80
+	MOVQ AX, ret+8(FP)
+	RET
+""",
+    "int80_other.go": (
+        "//go:build !amd64\n\npackage main\n\nfunc int80(uint64) uint64 { return 0 }\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory) -> Path:
+    source = tmp_path_factory.mktemp("probe")
+    for name, text in PROBE.items():
+        (source / name).write_text(text)
+    binary = source / "probe"
+    build = [str(gotools.go_binary()), "build", "-o", str(binary), "."]
+    subprocess.run(build, cwd=source, env=gotools.go_env(), check=True, capture_output=True)
+    return binary
+
+
+def run_probe(sandbox: Sandbox, probe: Path, *args: str, drop_root: bool = True) -> Outcome:
+    return uvloop.run(
+        sandbox.run(
+            ["/probe", *args],
+            cwd=Path("/"),
+            mounts=Mounts(files={"/probe": probe}),
+            env={},
+            limits=LIMITS,
+            drop_root=drop_root,
+        )
+    )
+
+
+@pytest.mark.parametrize("drop_root", [True, False], ids=["run", "build"])
+def test_seccomp_refuses_what_a_test_never_needs(sandbox, probe, drop_root):
+    numbers = {name: seccomp.number(name) for name in (*seccomp.DENIED, "clone3")}
+    numbers = {name: number for name, number in numbers.items() if number >= 0}
+    outcome = run_probe(sandbox, probe, *map(str, numbers.values()), drop_root=drop_root)
+    assert outcome.exit_code == 0, outcome
+    answers = dict(line.split() for line in outcome.output.decode().splitlines())
+    expected = {
+        str(n): str(errno.ENOSYS if name == "clone3" else errno.EPERM)
+        for name, n in numbers.items()
+    }
+    assert answers == expected
+    assert len(numbers) > 30
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the 32-bit call of amd64")
+def test_seccomp_kills_a_call_of_another_architecture(sandbox, probe):
+    outside = subprocess.run([probe, "int80"], capture_output=True, text=True, check=False)
+    assert outside.stdout.startswith("32-bit getpid:")  # the probe works where nothing filters it
+    outcome = run_probe(sandbox, probe, "int80")
+    assert outcome.exit_code == 128 + signal.SIGSYS, outcome  # as bwrap reports a signal
+    assert b"32-bit getpid" not in outcome.output
