@@ -86,10 +86,12 @@ def bwrap_binary() -> Path:
 
 # The first program of every run, started with no descriptor but 0, 1, 2 and the ones it is handed
 # (the spawn closes every other in the child before exec: uvloop ignores close_fds, and bwrap
-# closes nothing). It enters the run's cgroups, so that the very first instruction of the sandbox
-# is counted; with --shared, it moves the run's shared descriptor from its stdin to fd 3 (a shell
-# names only single-digit descriptors, so the descriptor comes in as stdin), and execs the rest.
+# closes nothing). It sets the file size limit (in 512-byte blocks, soft and hard), enters the
+# run's cgroups, so that the very first instruction of the sandbox is counted; with --shared, it
+# moves the run's shared descriptor from its stdin to fd 3 (a shell names only single-digit
+# descriptors, so the descriptor comes in as stdin), and execs the rest.
 _LAUNCH = (
+    'ulimit -f "$1" || exit 125; shift; '
     'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
     'if [ "$1" = --shared ]; then shift; exec 3<&0 </dev/null; fi; exec "$@"'
 )
@@ -102,12 +104,11 @@ class Sandbox:
         self.bwrap = bwrap_binary()
         self.cgroups = cgroups or CgroupFactory()
         self.as_root = os.geteuid() == 0
-        tools = {tool: shutil.which(tool) for tool in ("setpriv", "prlimit")}
-        for tool, path in tools.items():
-            if path is None:
-                raise SandboxUnavailable(f"{tool} (util-linux) is needed for the sandbox")
+        setpriv = shutil.which("setpriv")
+        if setpriv is None and self.as_root:
+            raise SandboxUnavailable("setpriv (util-linux) is needed to run the sandbox as root")
         # Run inside, where /usr and the system's top folders appear as they are outside.
-        self.setpriv = str(Path(tools["setpriv"]).resolve())
+        self.setpriv = str(Path(setpriv).resolve()) if setpriv else ""
         self.seccomp_program = seccomp.program()
         self.etc = machine.make_etc(SCRATCH, os.geteuid(), os.getegid())
         weakref.finalize(self, shutil.rmtree, self.etc, ignore_errors=True)
@@ -208,13 +209,13 @@ class Sandbox:
         for name, value in env.items():
             bwrap += ["--setenv", name, value]
         bwrap += ["--chdir", str(cwd), "--", *argv]
-        launch = ["sh", "-c", _LAUNCH, "sh", *map(str, cgroup.procs_files()), "--"]
-        if shared:
-            launch.append("--shared")
         # A writable bind is real disk: the file size limit keeps one huge file (a linked binary
         # with a giant static array) from filling it.
-        fsize = ["prlimit", f"--fsize={limits.disk_mb << 20}", "--"]
-        return [*launch, *fsize, *bwrap]
+        fsize_blocks = str(limits.disk_mb << 11)
+        launch = ["sh", "-c", _LAUNCH, "sh", fsize_blocks, *map(str, cgroup.procs_files()), "--"]
+        if shared:
+            launch.append("--shared")
+        return [*launch, *bwrap]
 
     async def run(
         self,

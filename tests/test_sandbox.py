@@ -104,6 +104,13 @@ def test_one_shared_descriptor_at_most(sandbox):
         run(sandbox, "true", shared_fd=0, side_channel=True)
 
 
+@pytest.mark.parametrize("drop_root", [True, False], ids=["run", "build"])
+def test_no_file_can_outgrow_the_disk_limit(sandbox, drop_root):
+    outcome = run(sandbox, "grep 'Max file size' /proc/self/limits", drop_root=drop_root)
+    size = str(LIMITS.disk_mb << 20)
+    assert outcome.output.decode().split() == ["Max", "file", "size", size, size, "bytes"]
+
+
 # A server that is not root: the sandbox as another user, with a cgroup delegated to it.
 AS_ANOTHER_USER = """
 import asyncio, sys
