@@ -14,7 +14,7 @@ from pathlib import Path
 
 HOSTNAME = "gotest"
 MACHINE_ID = "5c0e5b1fd1d54d0aa4d1d6a5e7e4b2c3"  # fixed: runs must not tell scoring machines apart
-NOBODY = 65534
+NOBODY = 65534  # the user a root server's runs are
 # The name of a non-root server's own user inside (root runs as nobody).
 RUN_USER = "gotest"
 # Public data of the system, each mounted where it is when the system has it.

@@ -34,8 +34,8 @@ from pathlib import Path
 
 from scoring import machine, seccomp
 from scoring.cgroups import Cgroup, CgroupFactory, SandboxUnavailable
+from scoring.machine import NOBODY
 
-NOBODY = 65534
 # The run's own writable folder (its HOME and TMPDIR): a private, size-capped /tmp, as on any
 # machine, so that code that clears its environment and falls back to /tmp still finds it. Host
 # folders that lie under the host's /tmp are mounted in it, read-only; the folders that lead to
