@@ -111,7 +111,12 @@ class Sandbox:
         self.setpriv = str(Path(setpriv).resolve()) if setpriv else ""
         self.seccomp_program = seccomp.program()
         self.etc = machine.make_etc(SCRATCH, os.geteuid(), os.getegid())
-        weakref.finalize(self, shutil.rmtree, self.etc, ignore_errors=True)
+        # Also at exit, for whoever does not call close.
+        self._remove_etc = weakref.finalize(self, shutil.rmtree, self.etc, ignore_errors=True)
+
+    def close(self) -> None:
+        """Removes what the sandbox keeps on disk (uvicorn ends on its signal, not at exit)."""
+        self._remove_etc()
 
     def _system_mounts(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]

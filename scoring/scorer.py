@@ -170,6 +170,7 @@ class Scorer:
         while not self.helpers.empty():
             await self.helpers.get_nowait().close()
         shutil.rmtree(self.work_root, ignore_errors=True)
+        self.sandbox.close()
 
     # Requests ---------------------------------------------------------------------------------
 
