@@ -121,6 +121,14 @@ def test_api_pages_load_everything_from_the_server(client, page):
     assert all(field.get("description") for field in item.values())
 
 
+def test_every_setting_is_documented_in_the_interface():
+    """docs/scoring-api.md's table names exactly the settings there are (and those being added)."""
+    table = (Path(__file__).parent.parent / "docs" / "scoring-api.md").read_text()
+    rows = re.findall(r"^\| `SCORING_(\w+)`( \*\(being added\)\*)? \|", table, re.MULTILINE)
+    documented = {name.lower() for name, being_added in rows if not being_added}
+    assert documented == set(Settings.model_fields)
+
+
 def test_ok_reward_matches_formula_and_go_cover(client, tmp_path):
     result = score(client, **MATHX, completion=GCD_TEST, target_function="GCD")
     assert result["status"] == "ok", result["detail"]
