@@ -91,6 +91,11 @@ MODULES = {
         "big.go": b"package big\n\nfunc One() int { return 1 }\n",
         "blob.bin": uuid.uuid4().bytes * (8 << 16),  # 8 MiB
     },
+    # Each file under the size cap, but not its download and unpacked source together.
+    "gotestrl.test/wide": {
+        "wide.go": b"package wide\n\nfunc One() int { return 1 }\n",
+        "blob.bin": uuid.uuid4().bytes * (5 << 14),  # 1.25 MiB
+    },
     # Served a kilobyte at a time, slower than the fetch's time cap.
     "gotestrl.test/slow": {
         "slow.go": b"package slow\n\nfunc One() int { return 1 }\n",
@@ -330,14 +335,15 @@ func TestOne(t *testing.T) {{
     return client.score([{**MATHX, "completion": code}])[0]
 
 
-def test_a_fetch_over_the_size_cap_is_cut_and_nothing_kept(client, caches, proxy):
+@pytest.mark.parametrize("module", ["big", "wide"])
+def test_a_fetch_over_the_size_cap_is_cut_and_nothing_kept(client, caches, proxy, module):
     _, module_cache = caches
-    result = fetch(client, "big")
+    result = fetch(client, module)
     assert result["status"] == "deps_failed", result["detail"]
     assert result["reward"] == 0.0
-    assert f"{FETCH_MB} MB" in result["detail"]
-    assert proxy.asked_for("gotestrl.test/big/@v/v1.0.0.zip")  # it did try
-    assert not [p for p in module_cache.rglob("*") if "big" in p.name]
+    assert f"over {FETCH_MB} MB" in result["detail"]
+    assert proxy.asked_for(f"gotestrl.test/{module}/@v/v1.0.0.zip")  # it did try
+    assert not [p for p in module_cache.rglob("*") if module in p.name]
     assert tree_bytes(module_cache) < FETCH_MB << 20
     assert_still_scores(client)
 
