@@ -124,10 +124,10 @@
 // # assertions
 //
 // Assertions counts the checks a test file makes, and lists the top-level
-// tests it declares, from its syntax alone (the file need not compile, nor
-// be in a package):
+// tests and the imports it declares, from its syntax alone (the file need
+// not compile, nor be in a package):
 //
-//	{"assertions": 7, "tests": ["TestParse", "TestParse_empty"]}
+//	{"assertions": 7, "tests": ["TestParse", "TestParse_empty"], "imports": ["strings", "testing"]}
 //
 // A check is a call of Error, Errorf, Fatal, Fatalf, Fail or FailNow on an
 // identifier declared with type *testing.T, *testing.B, *testing.F or
@@ -151,9 +151,12 @@
 // was imported). TestMain(*testing.M) is not a test; TestMain(*testing.T)
 // is. Benchmarks, fuzz targets and examples are not listed.
 //
+// Imports are the paths of the file's import declarations, each once, in
+// source order.
+//
 // A file that does not parse gives
 //
-//	{"assertions": null, "tests": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
+//	{"assertions": null, "tests": null, "imports": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
 //
 // and exit status 0.
 //

@@ -42,6 +42,23 @@ class Settings(BaseSettings):
         "https://proxy.golang.org",
         description="Module proxy for modules that a generated test newly imports; 'off' disables.",
     )
+    gosumdb: str = Field(
+        "sum.golang.org",
+        description="Checksum database that vouches for fetched modules; 'off' trusts the proxy.",
+    )
+    fetch_modules: int = Field(
+        8,
+        ge=0,
+        description="Modules one scoring may add to its build list (new imports, their needs).",
+    )
+    fetch_mb: int = Field(
+        128,
+        ge=1,
+        description="MB one scoring may add to the module cache: downloads, unpacked sources.",
+    )
+    fetch_timeout_s: float = Field(
+        60, gt=0, description="Wall-clock limit for fetching the modules of one scoring."
+    )
     warmup: bool = Field(
         True, description="Build every package of the repos once at start-up to warm the cache."
     )
