@@ -404,6 +404,7 @@ def main(args: EvalArguments) -> dict:
     from evaluation import logs, metrics, report
     from evaluation.generation import ModelLoadError, Sampling, load_generator
     from evaluation.models import ModelSpecError, resolve_all
+    from scoring import figures
     from scoring.client import ScoringClient
 
     ###############
@@ -468,7 +469,7 @@ def main(args: EvalArguments) -> dict:
         ######################################################
         # Samples the scorer failed on last time: scored again
         ######################################################
-        failed = [r for r in done.values() if r["status"] == metrics.ERROR]
+        failed = [r for r in done.values() if figures.is_error(r)]
         if failed:
             logger.info("scoring again %d samples the scorer failed on before", len(failed))
             for batch in batches(failed, args.batch_size):

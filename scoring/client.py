@@ -16,12 +16,13 @@ import logging
 import math
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from scoring import figures
 
 logger = logging.getLogger("scoring.client")
 
@@ -240,40 +241,12 @@ class AsyncScoringClient:
 # The TRL reward function ------------------------------------------------------------------------
 
 
-@dataclass
-class ScoreStats:
-    """What the scorer said of a batch, beyond the rewards: where gaming and failures show."""
-
-    statuses: Counter = field(default_factory=Counter)
-    results: list[dict] = field(default_factory=list)
-
-    def add(self, results: list[dict]) -> None:
-        self.results += results
-        self.statuses.update(r["status"] for r in results)
-
-    def metrics(self) -> dict[str, float]:
-        n = len(self.results)
-        if n == 0:
-            return {}
-        ran = [r for r in self.results if r["tests"]["passed"] + r["tests"]["failed"] > 0]
-        built = [r for r in self.results if r["status"] in {"ok", "no_tests", "timeout"}]
-        metrics = {
-            "build_rate": len(built) / n,
-            "run_rate": len(ran) / n,
-            "pass_share": _mean(
-                r["tests"]["passed"] / (r["tests"]["passed"] + r["tests"]["failed"]) for r in ran
-            ),
-            "coverage": _mean(r["coverage"] or 0.0 for r in self.results),
-            "no_assertion_share": _mean(float(r["assertions"] == 0) for r in ran),
-        }
-        for status, count in sorted(self.statuses.items()):
-            metrics[f"status/{status}"] = count / n
-        return metrics
-
-
-def _mean(values: Iterable[float]) -> float:
-    values = list(values)
-    return sum(values) / len(values) if values else 0.0
+def batch_figures(results: list[dict]) -> dict[str, float]:
+    """What the scorer said of a batch beyond the rewards (scoring.figures): where gaming and
+    failures show. Figures that no result counts towards are left out."""
+    rates = {name: value for name, value in figures.rates(results).items() if value is not None}
+    shares = {f"status/{status}": value for status, value in figures.status_shares(results).items()}
+    return {**rates, **shares}
 
 
 def completion_text(completion: Any) -> str:
@@ -288,7 +261,7 @@ def scorer_reward(
 ) -> Callable[..., Any]:
     """A TRL reward function that pays what the scoring server pays; None where it failed.
 
-    Each batch's breakdown (ScoreStats.metrics) goes to the trainer's metrics under `scorer/`
+    Each batch's breakdown (batch_figures) goes to the trainer's metrics under `scorer/`
     when the trainer passes `log_metric` (TRL's GRPOTrainer does), and its raw results to
     on_results if given.
     """
@@ -317,9 +290,7 @@ def scorer_reward(
             on_results(results)
         log_metric = kwargs.get("log_metric")
         if callable(log_metric):
-            stats = ScoreStats()
-            stats.add(results)
-            for name, value in stats.metrics().items():
+            for name, value in batch_figures(results).items():
                 log_metric(f"scorer/{name}", value)
         # `error` is the scorer failing, not the model: its reward is None so the sample is left
         # out, never learnt from as a 0.
