@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import signal
 import sys
@@ -29,6 +28,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from scoring.client import scorer_urls
 
 logger = logging.getLogger("eval")
 
@@ -110,9 +111,7 @@ class EvalArguments:
     )
     # Scoring
     scorer_urls: list[str] = field(
-        default_factory=lambda: (
-            os.environ.get("SCORING_URLS", "http://127.0.0.1:8000").replace(",", " ").split()
-        ),
+        default_factory=lambda: scorer_urls(),
         metadata={"help": "Scoring servers, checked before any model loads. Env: SCORING_URLS."},
     )
     # Logs and report
@@ -136,14 +135,11 @@ class EvalArguments:
     def __post_init__(self):
         if isinstance(self.models, str):
             self.models = [self.models]
-        if isinstance(self.scorer_urls, str):
-            self.scorer_urls = self.scorer_urls.replace(",", " ").split()
         if not self.models:
             raise ValueError("models is empty: give at least one, e.g. --models base=path/to/model")
         if self.dataset_name is None:
             raise ValueError("dataset_name is required: a folder from `python -m dataset.build`")
-        if not self.scorer_urls:
-            raise ValueError("scorer_urls is empty: give at least one, e.g. http://127.0.0.1:8000")
+        self.scorer_urls = scorer_urls(self.scorer_urls)
         if self.num_samples < 1:
             raise ValueError(f"num_samples must be 1 or more, not {self.num_samples}")
         if self.num_samples > 1 and self.temperature <= 0:

@@ -24,6 +24,8 @@ from pathlib import Path
 import yaml
 from trl import GRPOConfig, ModelConfig, ScriptArguments, TrlParser
 
+from scoring.client import scorer_urls
+
 logger = logging.getLogger("train")
 
 REQUIRED_COLUMNS = ("prompt", "repo", "package", "target_file", "target_function")
@@ -40,7 +42,7 @@ class GoTestScriptArguments(ScriptArguments):
         metadata={"help": "Reward functions, by name (training/rewards.py): go_test."},
     )
     scorer_urls: list[str] = field(
-        default_factory=lambda: os.environ.get("SCORING_URLS", "http://127.0.0.1:8000").split(),
+        default_factory=lambda: scorer_urls(),
         metadata={"help": "Scoring servers; batches are spread across them. Env: SCORING_URLS."},
     )
     logs_dir: str = field(
@@ -55,8 +57,7 @@ class GoTestScriptArguments(ScriptArguments):
     )
 
     def __post_init__(self):
-        if not self.scorer_urls:
-            raise ValueError("scorer_urls is empty: give at least one, e.g. http://127.0.0.1:8000")
+        self.scorer_urls = scorer_urls(self.scorer_urls)
         if self.dataset_name is None:
             raise ValueError("dataset_name is required: a folder from `python -m dataset.build`")
 

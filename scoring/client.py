@@ -34,14 +34,23 @@ class ScoringError(RuntimeError):
     """No server could score a batch after every retry."""
 
 
-def _urls(urls: str | Sequence[str] | None) -> list[str]:
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def scorer_urls(urls: str | Sequence[str] | None = None) -> list[str]:
+    """The scoring servers' URLs: from SCORING_URLS when None; commas and spaces both separate.
+
+    The one reading of a list of scorers, for train.py, eval.py and the clients alike: a recipe's
+    list, a flag's `--scorer_urls a,b` and the environment's `"a b"` all give [a, b].
+    """
     if urls is None:
-        urls = os.environ.get("SCORING_URLS", "http://127.0.0.1:8000")
+        urls = os.environ.get("SCORING_URLS", DEFAULT_URL)
     if isinstance(urls, str):
-        urls = urls.replace(",", " ").split()
-    if not urls:
-        raise ValueError("no scoring server URL given (e.g. http://127.0.0.1:8000)")
-    return [u.rstrip("/") for u in urls]
+        urls = [urls]
+    parsed = [url.rstrip("/") for text in urls for url in text.replace(",", " ").split()]
+    if not parsed:
+        raise ValueError(f"scorer_urls is empty: give at least one, e.g. {DEFAULT_URL}")
+    return parsed
 
 
 def _chunks(items: list[dict], servers: int, chunk_size: int) -> list[list[dict]]:
@@ -77,7 +86,7 @@ class _Options:
 
 def _options(urls, token, retries, backoff_s, chunk_size) -> _Options:
     return _Options(
-        urls=_urls(urls),
+        urls=scorer_urls(urls),
         token=token if token is not None else os.environ.get("SCORING_TOKEN"),
         retries=retries,
         backoff_s=backoff_s,
@@ -106,7 +115,7 @@ def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> 
     token = token if token is not None else os.environ.get("SCORING_TOKEN")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     live, dead = [], []
-    for url in _urls(urls):
+    for url in scorer_urls(urls):
         try:
             response = httpx.get(f"{url}/health", headers=headers, timeout=10)
             if response.status_code == 200:

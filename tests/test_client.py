@@ -9,7 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import SAMPLE_REPOS
 
-from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_reward
+from scoring.client import (
+    AsyncScoringClient,
+    ScoringClient,
+    ScoringError,
+    scorer_reward,
+    scorer_urls,
+)
 from scoring.local_server import LocalScoringServer, free_port
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
@@ -125,3 +131,23 @@ def test_caller_mistakes_are_not_retried(server):
         with pytest.raises(ScoringError, match="422"):
             client.score([{"repo": "x", "package": ".", "completion": None}])
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["http://a:1 http://b:2/", "http://a:1,http://b:2", " http://a:1 , http://b:2 ",
+     ["http://a:1", "http://b:2"], ["http://a:1,http://b:2/"]],
+)  # fmt: skip
+def test_scorer_urls_are_separated_by_commas_or_spaces(given, monkeypatch):
+    assert scorer_urls(given) == ["http://a:1", "http://b:2"]
+    monkeypatch.setenv("SCORING_URLS", given if isinstance(given, str) else ",".join(given))
+    assert scorer_urls() == ["http://a:1", "http://b:2"]
+    assert ScoringClient(given).opts.urls == ["http://a:1", "http://b:2"]
+
+
+def test_no_scorer_url_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SCORING_URLS", " , ")
+    with pytest.raises(ValueError, match="scorer_urls is empty"):
+        scorer_urls()
+    monkeypatch.delenv("SCORING_URLS")
+    assert scorer_urls() == ["http://127.0.0.1:8000"]

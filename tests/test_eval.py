@@ -380,6 +380,14 @@ def test_arguments_are_checked_when_parsed():
         eval_script.parse_args(["--dataset_name", "d"])
 
 
+def test_scorer_urls_take_commas_and_spaces(monkeypatch):
+    monkeypatch.setenv("SCORING_URLS", "http://a:1,http://b:2 http://c:3")
+    args = eval_script.parse_args(["--models", "m", "--dataset_name", "d"])
+    assert args.scorer_urls == ["http://a:1", "http://b:2", "http://c:3"]
+    flagged = ["--models", "m", "--dataset_name", "d", "--scorer_urls", "x:1,y:2", "z:3"]
+    assert eval_script.parse_args(flagged).scorer_urls == ["x:1", "y:2", "z:3"]
+
+
 @pytest.mark.parametrize(
     "recipe", sorted((ROOT / "recipes").glob("eval-*.yaml")), ids=lambda p: p.name
 )

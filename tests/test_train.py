@@ -187,3 +187,13 @@ def test_no_healthy_scorer_stops_before_the_model_loads(tmp_path, gcd_rows):
 def test_missing_model_is_one_line(tmp_path, gcd_rows, sample_scorer):
     flags = demo_flags(tmp_path / "no-such-model", gcd_rows, sample_scorer.url, tmp_path)
     assert "cannot load model" in one_line_error(train(*flags))
+
+
+def test_scorer_urls_from_the_environment_take_commas_and_spaces(monkeypatch):
+    import train as train_script
+
+    monkeypatch.setenv("SCORING_URLS", "http://a:1,http://b:2 http://c:3")
+    args = train_script.GoTestScriptArguments(dataset_name="rows")
+    assert args.scorer_urls == ["http://a:1", "http://b:2", "http://c:3"]
+    flagged = train_script.GoTestScriptArguments(dataset_name="rows", scorer_urls=["x:1,y:2"])
+    assert flagged.scorer_urls == ["x:1", "y:2"]
