@@ -1,4 +1,4 @@
-"""Clients of the scoring server, and the TRL reward function built on them.
+"""Clients of the scoring server, synchronous and asynchronous (training.rewards builds on them).
 
     from scoring.client import ScoringClient
     with ScoringClient("http://127.0.0.1:8000") as client:
@@ -6,6 +6,7 @@
 
 Several servers may be given: a batch is cut into chunks (at most the contract's 1024 items each)
 that are spread across them; a chunk whose server fails is retried with backoff on the next one.
+Both clients follow one retry path (`_attempts`); they differ only in how they wait and post.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-
-from scoring import figures
 
 logger = logging.getLogger("scoring.client")
 
@@ -110,12 +109,36 @@ def _check(response: httpx.Response, opts: _Options, url: str, expected: int) ->
     return results
 
 
+Outcome = httpx.Response | httpx.TransportError
+
+
+def _attempts(opts: _Options, index: int, size: int) -> Generator[tuple[float, str], Outcome, list]:
+    """The retry path of the chunk at `index` of a batch, without its I/O.
+
+    Yields (seconds to wait, server to post to) and is sent what the post gave, the response or
+    the transport error; returns the results, or raises ScoringError once every try failed. The
+    chunks of one batch start on different servers, and each try moves to the next one.
+    """
+    errors = []
+    for attempt in range(opts.retries + 1):
+        url = opts.urls[(index + attempt) % len(opts.urls)]
+        outcome = yield (opts.backoff_s * 2 ** (attempt - 1) if attempt else 0.0), url
+        if isinstance(outcome, httpx.TransportError):
+            errors.append(opts.failure(url, outcome))
+            continue
+        try:
+            return _check(outcome, opts, url, size)
+        except _Retry as err:
+            errors.append(str(err))
+    raise ScoringError(f"scoring failed after {len(errors)} tries: {errors[-1]}")
+
+
 def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> list[str]:
     """The servers that answer /health with 200; a ScoringError saying why when none does."""
-    token = token if token is not None else os.environ.get("SCORING_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    opts = _options(urls, token, retries=0, backoff_s=0.0, chunk_size=MAX_ITEMS)
+    headers = opts.headers()
     live, dead = [], []
-    for url in scorer_urls(urls):
+    for url in opts.urls:
         try:
             response = httpx.get(f"{url}/health", headers=headers, timeout=10)
             if response.status_code == 200:
@@ -172,17 +195,18 @@ class ScoringClient:
         return results
 
     def _score_chunk(self, chunk: list[dict], index: int) -> list[dict]:
-        errors = []
-        for attempt in range(self.opts.retries + 1):
-            url = self.opts.urls[(index + attempt) % len(self.opts.urls)]
+        attempts = _attempts(self.opts, index, len(chunk))
+        outcome: Outcome | None = None
+        while True:
             try:
-                response = self.http.post(f"{url}/score", json={"items": chunk})
-                return _check(response, self.opts, url, len(chunk))
-            except (httpx.TransportError, _Retry) as err:
-                errors.append(str(err) if isinstance(err, _Retry) else self.opts.failure(url, err))
-            if attempt < self.opts.retries:
-                time.sleep(self.opts.backoff_s * 2**attempt)
-        raise ScoringError(f"scoring failed after {len(errors)} tries: {errors[-1]}")
+                wait_s, url = attempts.send(outcome)
+            except StopIteration as done:
+                return done.value
+            time.sleep(wait_s)
+            try:
+                outcome = self.http.post(f"{url}/score", json={"items": chunk})
+            except httpx.TransportError as err:
+                outcome = err
 
 
 class AsyncScoringClient:
@@ -234,75 +258,15 @@ class AsyncScoringClient:
         return list(itertools.chain.from_iterable(parts))
 
     async def _score_chunk(self, chunk: list[dict], index: int) -> list[dict]:
-        errors = []
-        for attempt in range(self.opts.retries + 1):
-            url = self.opts.urls[(index + attempt) % len(self.opts.urls)]
+        attempts = _attempts(self.opts, index, len(chunk))
+        outcome: Outcome | None = None
+        while True:
             try:
-                response = await self.http.post(f"{url}/score", json={"items": chunk})
-                return _check(response, self.opts, url, len(chunk))
-            except (httpx.TransportError, _Retry) as err:
-                errors.append(str(err) if isinstance(err, _Retry) else self.opts.failure(url, err))
-            if attempt < self.opts.retries:
-                await asyncio.sleep(self.opts.backoff_s * 2**attempt)
-        raise ScoringError(f"scoring failed after {len(errors)} tries: {errors[-1]}")
-
-
-# The TRL reward function ------------------------------------------------------------------------
-
-
-def batch_figures(results: list[dict]) -> dict[str, float]:
-    """What the scorer said of a batch beyond the rewards (scoring.figures): where gaming and
-    failures show. Figures that no result counts towards are left out."""
-    rates = {name: value for name, value in figures.rates(results).items() if value is not None}
-    shares = {f"status/{status}": value for status, value in figures.status_shares(results).items()}
-    return {**rates, **shares}
-
-
-def completion_text(completion: Any) -> str:
-    """A TRL completion, plain (a string) or conversational (a list of messages)."""
-    if isinstance(completion, str):
-        return completion
-    return "".join(m.get("content") or "" for m in completion if m.get("role") == "assistant")
-
-
-def scorer_reward(
-    client: AsyncScoringClient, on_results: Callable[[list[dict]], None] | None = None
-) -> Callable[..., Any]:
-    """A TRL reward function that pays what the scoring server pays; None where it failed.
-
-    Each batch's breakdown (batch_figures) goes to the trainer's metrics under `scorer/`
-    when the trainer passes `log_metric` (TRL's GRPOTrainer does), and its raw results to
-    on_results if given.
-    """
-
-    async def go_test_reward(
-        completions: list[Any],
-        repo: list[str],
-        package: list[str],
-        target_file: list[str | None] | None = None,
-        target_function: list[str | None] | None = None,
-        **kwargs: Any,
-    ) -> list[float | None]:
-        n = len(completions)
-        items = [
-            {
-                "repo": repo[i],
-                "package": package[i],
-                "completion": completion_text(completions[i]),
-                "target_file": (target_file or [None] * n)[i],
-                "target_function": (target_function or [None] * n)[i],
-            }
-            for i in range(n)
-        ]
-        results = await client.score(items)
-        if on_results is not None:
-            on_results(results)
-        log_metric = kwargs.get("log_metric")
-        if callable(log_metric):
-            for name, value in batch_figures(results).items():
-                log_metric(f"scorer/{name}", value)
-        # `error` is the scorer failing, not the model: its reward is None so the sample is left
-        # out, never learnt from as a 0.
-        return [None if r["status"] == "error" else r["reward"] for r in results]
-
-    return go_test_reward
+                wait_s, url = attempts.send(outcome)
+            except StopIteration as done:
+                return done.value
+            await asyncio.sleep(wait_s)
+            try:
+                outcome = await self.http.post(f"{url}/score", json={"items": chunk})
+            except httpx.TransportError as err:
+                outcome = err

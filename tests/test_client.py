@@ -1,22 +1,20 @@
-"""The scoring client against live servers on loopback, as a trainer uses it."""
+"""The scoring client and the reward built on it, against live servers on loopback, as a trainer
+uses them."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from conftest import SAMPLE_REPOS
 
-from scoring.client import (
-    AsyncScoringClient,
-    ScoringClient,
-    ScoringError,
-    scorer_reward,
-    scorer_urls,
-)
+from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_urls
 from scoring.local_server import LocalScoringServer, free_port
+from training.rewards import SampleLog, scorer_reward
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
@@ -61,14 +59,17 @@ def test_batches_are_split_to_the_contract_limit(server):
     assert [r["tests"]["passed"] for r in results] == [1, 2, 3, 4, 5]
 
 
-def test_async_reward_function_spreads_across_servers_and_survives_one_dying(server):
+def test_async_reward_function_spreads_across_servers_and_survives_one_dying(server, tmp_path):
     doomed = LocalScoringServer(SAMPLE_REPOS, warmup="false", timeout_s="5")
     doomed.start()
     client = AsyncScoringClient([doomed.url, server.url], backoff_s=0.05)
-    seen = []
-    reward = scorer_reward(client, on_results=seen.extend)
+    reward = scorer_reward(client, SampleLog(tmp_path / "samples.jsonl", every=1))
     completions = [[{"role": "assistant", "content": passing_tests(n, "A")}] for n in (1, 2, 3, 4)]
-    columns = {"repo": [MATHX["repo"]] * 4, "package": ["."] * 4}
+    columns = {
+        "repo": [MATHX["repo"]] * 4,
+        "package": ["."] * 4,
+        "trainer_state": SimpleNamespace(global_step=1),
+    }
 
     async def run():
         first = await reward(completions, **columns)
@@ -81,6 +82,7 @@ def test_async_reward_function_spreads_across_servers_and_survives_one_dying(ser
     assert first == [pytest.approx(0.8)] * 4  # all passed, nothing covered
     assert second[:2] == first[:2]
     assert second[2:] == [0.0, 0.0]
+    seen = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
     assert len(seen) == 8
 
 
