@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common.errors import UserError
+from common.files import write_json_atomic
 from scoring.client import scorer_urls
 
 logger = logging.getLogger("eval")
@@ -48,10 +50,6 @@ FIXED_ARGUMENTS = (
     "max_new_tokens",
     "seed",
 )
-
-
-class UserError(Exception):
-    """A mistake in the arguments or inputs: reported in one line, never as a traceback."""
 
 
 @dataclass
@@ -398,8 +396,8 @@ def main(args: EvalArguments) -> dict:
     from transformers import set_seed
 
     from evaluation import logs, metrics, report
-    from evaluation.generation import ModelLoadError, Sampling, load_generator
-    from evaluation.models import ModelSpecError, resolve_all
+    from evaluation.generation import Sampling, load_generator
+    from evaluation.models import resolve_all
     from scoring import figures
     from scoring.client import ScoringClient
 
@@ -413,10 +411,7 @@ def main(args: EvalArguments) -> dict:
     #################################
     # Models: checked, not yet loaded
     #################################
-    try:
-        models = resolve_all(args.models)
-    except ModelSpecError as err:
-        raise UserError(str(err)) from err
+    models = resolve_all(args.models)
 
     ######
     # Data
@@ -451,7 +446,7 @@ def main(args: EvalArguments) -> dict:
     if args.overwrite:
         for name in (logs.SAMPLES, logs.SUMMARY, logs.ARGUMENTS):
             (run_dir / name).unlink(missing_ok=True)
-    logs.write_json(run_dir / logs.ARGUMENTS, arguments)
+    write_json_atomic(run_dir / logs.ARGUMENTS, arguments)
     logger.info("run %s in %s: %d samples already scored", run, run_dir, len(done))
     writer = logs.SampleWriter(run_dir / logs.SAMPLES)
     sampling = Sampling(
@@ -486,17 +481,14 @@ def main(args: EvalArguments) -> dict:
                     continue
                 if generator is None:
                     logger.info("loading %s from %s", spec.name, spec.path)
-                    try:
-                        generator = load_generator(
-                            spec,
-                            sampling,
-                            backend=args.backend,
-                            dtype=args.dtype,
-                            trust_remote_code=args.trust_remote_code,
-                            gpu_memory_utilization=args.vllm_gpu_memory_utilization,
-                        )
-                    except ModelLoadError as err:
-                        raise UserError(str(err)) from err
+                    generator = load_generator(
+                        spec,
+                        sampling,
+                        backend=args.backend,
+                        dtype=args.dtype,
+                        trust_remote_code=args.trust_remote_code,
+                        gpu_memory_utilization=args.vllm_gpu_memory_utilization,
+                    )
                 description = f"{spec.name} turn {turn}"
                 records = generate_and_score(
                     tasks, generator, client, writer, spec.name, args.batch_size, description
@@ -528,7 +520,7 @@ def main(args: EvalArguments) -> dict:
             records, model_order, resamples=args.bootstrap_resamples, seed=args.seed
         ),
     }
-    logs.write_json(run_dir / logs.SUMMARY, summary)
+    write_json_atomic(run_dir / logs.SUMMARY, summary)
     print(report.format_summary(summary))
     print(f"\nsamples: {run_dir / logs.SAMPLES}\nsummary: {run_dir / logs.SUMMARY}")
     return summary

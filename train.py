@@ -24,15 +24,12 @@ from pathlib import Path
 import yaml
 from trl import GRPOConfig, ModelConfig, ScriptArguments, TrlParser
 
+from common.errors import UserError, first_line
 from scoring.client import scorer_urls
 
 logger = logging.getLogger("train")
 
 REQUIRED_COLUMNS = ("prompt", "repo", "package", "target_file", "target_function")
-
-
-class UserError(Exception):
-    """A mistake in the arguments or inputs: reported in one line, never as a traceback."""
 
 
 @dataclass
@@ -109,7 +106,7 @@ def load_model(model_args: ModelConfig, training_args: GRPOConfig):
             trust_remote_code=training_args.trust_remote_code,
         )
     except (OSError, ValueError) as err:  # ValueError: not a path, nor a valid hub id
-        raise UserError(f"cannot load model {name!r}: {str(err).splitlines()[0]}") from err
+        raise UserError(f"cannot load model {name!r}: {first_line(err)}") from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer

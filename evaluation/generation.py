@@ -15,12 +15,13 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Protocol
 
+from common.errors import UserError, first_line
 from evaluation.models import ModelSpec
 
 BACKENDS = ("auto", "transformers", "vllm")
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(UserError, RuntimeError):
     """A model or tokenizer that would not load; the message is one line."""
 
 
@@ -77,11 +78,6 @@ def load_generator(
     return TransformersGenerator(spec, sampling, dtype, trust_remote_code)
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def _first_tokenizer(paths: list[str], trust_remote_code: bool):
     from transformers import AutoTokenizer
 
@@ -123,7 +119,7 @@ class TransformersGenerator:
                 # Merged once here: generation then runs at the plain model's speed.
                 model = PeftModel.from_pretrained(model, spec.path).merge_and_unload()
         except (OSError, ValueError) as err:
-            raise ModelLoadError(f"cannot load model {spec.path}: {_first_line(err)}") from err
+            raise ModelLoadError(f"cannot load model {spec.path}: {first_line(err)}") from err
         if self.tokenizer.chat_template is None:
             raise ModelLoadError(f"the tokenizer of {spec.path} has no chat template")
         self.tokenizer.padding_side = "left"
@@ -215,7 +211,7 @@ class VLLMGenerator:
                 **options,
             )
         except (OSError, ValueError) as err:
-            raise ModelLoadError(f"cannot load model {spec.path}: {_first_line(err)}") from err
+            raise ModelLoadError(f"cannot load model {spec.path}: {first_line(err)}") from err
 
     def generate(self, conversations: list[list[dict]], seeds: list[int]) -> list[Generation]:
         from vllm import SamplingParams
