@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from common.errors import UserError, first_line
-from evaluation.models import ModelSpec
+from evaluation.model_specs import ModelSpec
 
 BACKENDS = ("auto", "transformers", "vllm")
 

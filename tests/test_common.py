@@ -9,7 +9,7 @@ import pytest
 from common import files
 from common.errors import UserError, first_line
 from evaluation.generation import ModelLoadError
-from evaluation.models import ModelSpecError
+from evaluation.model_specs import ModelSpecError
 
 
 def test_first_line_is_the_first_non_blank_line_or_the_type():

@@ -20,7 +20,7 @@ from datasets import load_from_disk
 
 from evaluation import generation, logs
 from evaluation.fix_turn import needs_fix
-from evaluation.models import ModelSpecError, resolve, resolve_all
+from evaluation.model_specs import ModelSpecError, resolve, resolve_all
 from scoring.client import ScoringClient, ScoringError
 from scoring.local_server import free_port
 
