@@ -16,7 +16,7 @@ from datasets import Dataset, DatasetDict
 from transformers import AutoModelForCausalLM
 
 from scoring.local_server import free_port
-from training.tiny_model import TinyModelConfig, warm_start
+from scripts.tiny_model import TinyModelConfig, warm_start
 
 STATUSES = {
     "ok",
