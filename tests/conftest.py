@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 SAMPLE = ROOT / "dataset" / "sample"
 SAMPLE_REPOS = SAMPLE / "repos"
