@@ -2,6 +2,11 @@
 
     python eval.py --config recipes/eval-demo.yaml
 
+With no arguments, `python eval.py` runs recipes/eval-deepseek-coder-1.3b.yaml: the base model
+against what `python train.py` trained, on the real dataset's test split; what it needs and lacks
+(the dataset, the trained model, a GPU, a scorer, the hub) stops it in one line naming the command
+that makes it.
+
 or with flags (the base model first: differences are each later model minus an earlier one):
 
     python eval.py --models base=deepseek-ai/deepseek-coder-1.3b-instruct trained=data/train/run \
@@ -26,11 +31,13 @@ from pathlib import Path
 
 from common.errors import UserError
 from common.files import write_json_atomic
+from common.prerequisites import check_real_evaluation
 from evaluation.arguments import EvalArguments
 
 logger = logging.getLogger("eval")
 
 REQUIRED_COLUMNS = ("id", "prompt", "repo", "package")
+REAL_RECIPE = Path(__file__).resolve().parent / "recipes" / "eval-deepseek-coder-1.3b.yaml"
 
 
 def load_rows(args: EvalArguments) -> list[dict]:
@@ -159,6 +166,10 @@ def parse_args(argv: list[str] | None = None) -> EvalArguments:
     import yaml
     from trl import TrlParser
 
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        check_real_evaluation(REAL_RECIPE)
+        argv = ["--config", str(REAL_RECIPE)]
     parser = TrlParser((EvalArguments,))
     try:
         (args,) = parser.parse_args_and_config(args=argv)

@@ -2,6 +2,10 @@
 
     python train.py --config recipes/demo.yaml
 
+With no arguments, `python train.py` runs the real recipe, recipes/deepseek-coder-1.3b.yaml, on the
+real repos' dataset; what it needs and lacks (the dataset, a GPU, vLLM, a scorer, the hub) stops
+it in one line naming the command that makes it.
+
 On several GPUs, with generation by vLLM and the scorers listed in the recipe or in SCORING_URLS:
 
     accelerate launch --config_file recipes/accelerate/zero2.yaml train.py \
@@ -25,9 +29,12 @@ import yaml
 from trl import GRPOConfig, ModelConfig, ScriptArguments, TrlParser
 
 from common.errors import UserError, first_line
+from common.prerequisites import check_real_training, hub_hint
 from scoring.client import scorer_urls
 
 logger = logging.getLogger("train")
+
+REAL_RECIPE = Path(__file__).resolve().parent / "recipes" / "deepseek-coder-1.3b.yaml"
 
 REQUIRED_COLUMNS = ("prompt", "repo", "package", "target_file", "target_function")
 
@@ -106,7 +113,7 @@ def load_model(model_args: ModelConfig, training_args: GRPOConfig):
             trust_remote_code=training_args.trust_remote_code,
         )
     except (OSError, ValueError) as err:  # ValueError: not a path, nor a valid hub id
-        raise UserError(f"cannot load model {name!r}: {first_line(err)}") from err
+        raise UserError(f"cannot load model {name!r}: {first_line(err)}{hub_hint(name)}") from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
@@ -198,6 +205,10 @@ def main(script_args: GoTestScriptArguments, training_args: GRPOConfig, model_ar
 
 
 def parse_args(argv: list[str] | None = None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        check_real_training(REAL_RECIPE)
+        argv = ["--config", str(REAL_RECIPE)]
     parser = TrlParser((GoTestScriptArguments, GRPOConfig, ModelConfig))
     try:
         return parser.parse_args_and_config(args=argv)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from common.errors import UserError, first_line
+from common.prerequisites import hub_hint
 from evaluation.model_specs import ModelSpec
 
 BACKENDS = ("auto", "transformers", "vllm")
@@ -119,7 +120,9 @@ class TransformersGenerator:
                 # Merged once here: generation then runs at the plain model's speed.
                 model = PeftModel.from_pretrained(model, spec.path).merge_and_unload()
         except (OSError, ValueError) as err:
-            raise ModelLoadError(f"cannot load model {spec.path}: {first_line(err)}") from err
+            raise ModelLoadError(
+                f"cannot load model {spec.path}: {first_line(err)}{hub_hint(spec.path)}"
+            ) from err
         if self.tokenizer.chat_template is None:
             raise ModelLoadError(f"the tokenizer of {spec.path} has no chat template")
         self.tokenizer.padding_side = "left"
@@ -211,7 +214,9 @@ class VLLMGenerator:
                 **options,
             )
         except (OSError, ValueError) as err:
-            raise ModelLoadError(f"cannot load model {spec.path}: {first_line(err)}") from err
+            raise ModelLoadError(
+                f"cannot load model {spec.path}: {first_line(err)}{hub_hint(spec.path)}"
+            ) from err
 
     def generate(self, conversations: list[list[dict]], seeds: list[int]) -> list[Generation]:
         from vllm import SamplingParams

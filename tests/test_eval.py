@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+import torch
 from conftest import ROOT
 from datasets import load_from_disk
 
@@ -371,6 +372,46 @@ def test_a_missing_model_is_one_line_on_stderr(small_run, tmp_path):
     assert done.stderr.strip().splitlines()[-1] == "eval.py: model /no/such/model does not exist"
     assert "Traceback" not in done.stderr
     assert (run_dir / logs.SAMPLES).read_bytes() == before
+
+
+def bare_eval(cwd) -> subprocess.CompletedProcess:
+    """`python eval.py` with no arguments, from `cwd` (the recipe's paths are relative to it)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, str(ROOT / "eval.py")]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def last_line(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    return done.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
+def test_the_bare_command_names_what_the_real_evaluation_lacks(tmp_path):
+    line = last_line(bare_eval(tmp_path))
+    assert line.startswith("eval.py: no dataset at data/real-dataset")
+    assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
+    (tmp_path / "data" / "real-dataset").mkdir(parents=True)
+    line = last_line(bare_eval(tmp_path))
+    assert line == (
+        "eval.py: no trained model at data/train/deepseek-coder-1.3b-grpo: "
+        "train it with `python train.py`"
+    )
+    (tmp_path / "data" / "train" / "deepseek-coder-1.3b-grpo").mkdir(parents=True)
+    line = last_line(bare_eval(tmp_path))
+    assert line.startswith("eval.py: no CUDA GPU here, and eval-deepseek-coder-1.3b.yaml runs on")
+    assert "`make demo`" in line
+
+
+def test_a_hub_model_without_the_hub_is_one_line(sample_dataset, sample_scorer, tmp_path):
+    command = [sys.executable, str(ROOT / "eval.py"), "--models", "base=no-such-owner/model",
+               "--dataset_name", str(sample_dataset[0]), "--max_targets", "1",
+               "--scorer_urls", sample_scorer.url, "--logs_dir", str(tmp_path)]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    line = last_line(done)
+    assert line.startswith("eval.py: cannot load model no-such-owner/model: ")
+    assert line.endswith("fetch it with `hf download no-such-owner/model`)")
 
 
 def test_arguments_are_checked_when_parsed():
