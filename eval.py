@@ -56,22 +56,12 @@ def load_rows(args: EvalArguments) -> list[dict]:
     return list(split)
 
 
-def healthy_scorers(urls: list[str]) -> list[str]:
-    """The scorers that answer /health; none at all stops the run before any model loads."""
-    from scoring.client import ScoringError, healthy_urls
-
-    try:
-        return healthy_urls(urls)
-    except ScoringError as err:
-        raise UserError(str(err)) from err
-
-
 def main(args: EvalArguments) -> dict:
     from transformers import set_seed
 
     from evaluation import logs, metrics, pipeline, resume, tables
     from evaluation.model_specs import resolve_all
-    from scoring.client import ScoringClient
+    from scoring.client import ScoringClient, healthy_urls
 
     ###############
     # Seed, logging
@@ -109,7 +99,7 @@ def main(args: EvalArguments) -> dict:
     #################################
     # Scorers, before any model loads
     #################################
-    client = ScoringClient(healthy_scorers(args.scorer_urls))
+    client = ScoringClient(healthy_urls(args.scorer_urls))
 
     ################################################################################
     # The run's log, started afresh (--overwrite) only now that the inputs check out

@@ -30,7 +30,7 @@ from trl import GRPOConfig, ModelConfig, ScriptArguments, TrlParser
 
 from common.errors import UserError, first_line
 from common.prerequisites import check_real_training, hub_hint
-from scoring.client import scorer_urls
+from scoring.client import healthy_urls, scorer_urls
 
 logger = logging.getLogger("train")
 
@@ -81,16 +81,6 @@ def load_rows(script_args: GoTestScriptArguments):
     if script_args.max_train_samples is not None:
         train = train.select(range(min(script_args.max_train_samples, len(train))))
     return train
-
-
-def live_scorers(urls: list[str], token: str | None) -> list[str]:
-    """The scorers that answer /health; none at all stops the run before the model loads."""
-    from scoring.client import ScoringError, healthy_urls
-
-    try:
-        return healthy_urls(urls, token)
-    except ScoringError as err:
-        raise UserError(str(err)) from err
 
 
 def load_model(model_args: ModelConfig, training_args: GRPOConfig):
@@ -151,7 +141,7 @@ def main(script_args: GoTestScriptArguments, training_args: GRPOConfig, model_ar
     # Scorers (checked before the model loads)
     ############################################
     token = os.environ.get("SCORING_TOKEN")
-    scorers = live_scorers(script_args.scorer_urls, token)
+    scorers = healthy_urls(script_args.scorer_urls, token)
     logger.info("scoring with %s", ", ".join(scorers))
 
     #####################

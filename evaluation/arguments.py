@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from evaluation.generation import BACKENDS
 from scoring.client import scorer_urls
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -107,8 +108,8 @@ class EvalArguments:
                 raise ValueError(f"{name} must be 1 or more, not {getattr(self, name)}")
         if self.max_targets is not None and self.max_targets < 1:
             raise ValueError(f"max_targets must be 1 or more, not {self.max_targets}")
-        if self.backend not in ("auto", "transformers", "vllm"):
-            raise ValueError(f"backend must be auto, transformers or vllm, not {self.backend!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {self.dtype!r}")
         if self.run_name is not None and not re.fullmatch(r"[\w.=+-]+", self.run_name):

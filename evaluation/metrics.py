@@ -49,10 +49,6 @@ def by_model(records: Iterable[dict]) -> dict[str, list[dict]]:
     return dict(models)
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return float(np.mean(values)) if len(values) else None
-
-
 # Bootstrap -----------------------------------------------------------------------------------
 
 
@@ -111,7 +107,7 @@ def model_metrics(records: Sequence[dict], *, resamples: int = 2000, seed: int =
         "scored": len(scored),
         "targets": len(per_target),
         "k": max(samples_per_target.values(), default=0),
-        "reward": _mean([float(r["reward"]) for r in scored]),
+        "reward": figures.mean([float(r["reward"]) for r in scored]),
         "reward_ci": list(interval) if interval else None,
         **figures.rates(records),
         "targets_with_ok": figures.share([t in targets_ok for t in per_target]),
@@ -135,10 +131,10 @@ def paired_difference(
     )
     return {
         "targets": len(shared),
-        "difference": _mean(differences),
+        "difference": figures.mean(differences),
         "difference_ci": list(interval) if interval else None,
-        "baseline_reward": _mean([float(np.mean(base[t])) for t in shared]),
-        "candidate_reward": _mean([float(np.mean(cand[t])) for t in shared]),
+        "baseline_reward": figures.mean([float(np.mean(base[t])) for t in shared]),
+        "candidate_reward": figures.mean([float(np.mean(cand[t])) for t in shared]),
     }
 
 
@@ -153,8 +149,8 @@ def fix_turn_metrics(records: Sequence[dict]) -> dict:
         "scored": len(scored),
         "now_ok": sum(figures.is_runnable(b) for _, b in scored),
         "now_all_passed": sum(figures.all_passed(b) for _, b in scored),
-        "reward_before": _mean([float(a["reward"]) for a, _ in scored]),
-        "reward_after": _mean([float(b["reward"]) for _, b in scored]),
+        "reward_before": figures.mean([float(a["reward"]) for a, _ in scored]),
+        "reward_after": figures.mean([float(b["reward"]) for _, b in scored]),
     }
 
 

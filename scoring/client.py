@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from common.errors import UserError
+
 logger = logging.getLogger("scoring.client")
 
 MAX_ITEMS = 1024  # the contract's limit per request
@@ -31,6 +33,10 @@ ITEM_FIELDS = ("repo", "package", "completion", "target_file", "target_function"
 
 class ScoringError(RuntimeError):
     """No server could score a batch after every retry."""
+
+
+class NoHealthyScorer(UserError, ScoringError):
+    """None of the servers given answers /health: the user's to start one, said in one line."""
 
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -134,7 +140,7 @@ def _attempts(opts: _Options, index: int, size: int) -> Generator[tuple[float, s
 
 
 def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> list[str]:
-    """The servers that answer /health with 200; a ScoringError saying why when none does."""
+    """The servers that answer /health with 200; NoHealthyScorer saying why when none does."""
     opts = _options(urls, token, retries=0, backoff_s=0.0, chunk_size=MAX_ITEMS)
     headers = opts.headers()
     live, dead = [], []
@@ -150,7 +156,7 @@ def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> 
     for server in dead:
         logger.warning("scorer not healthy: %s", server)
     if not live:
-        raise ScoringError(
+        raise NoHealthyScorer(
             f"no scoring server is healthy: {'; '.join(dead)}. Start one with "
             "`fastapi run scoring/scoring_server.py` (see the README) or set scorer_urls"
         )

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from scoring.models import Status
 
 # The test file compiled: a timeout or a file without tests still built before it ran.
@@ -52,7 +54,7 @@ def pass_share(result: dict) -> float:
 
 
 def mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if len(values) else None
+    return float(np.mean(values)) if len(values) else None
 
 
 def share(flags: Sequence[bool]) -> float | None:

@@ -10,6 +10,7 @@ from common import files
 from common.errors import UserError, first_line
 from evaluation.generation import ModelLoadError
 from evaluation.model_specs import ModelSpecError
+from scoring.client import NoHealthyScorer, ScoringError
 
 
 def test_first_line_is_the_first_non_blank_line_or_the_type():
@@ -25,6 +26,7 @@ def test_the_kinds_of_one_line_error_are_user_errors():
     # A script's entry point catches UserError alone; each kind keeps its builtin base too.
     assert issubclass(ModelSpecError, UserError) and issubclass(ModelSpecError, ValueError)
     assert issubclass(ModelLoadError, UserError) and issubclass(ModelLoadError, RuntimeError)
+    assert issubclass(NoHealthyScorer, UserError) and issubclass(NoHealthyScorer, ScoringError)
 
 
 def test_a_json_file_is_replaced_whole_and_synced(tmp_path, monkeypatch):

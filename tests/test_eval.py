@@ -386,8 +386,7 @@ def last_line(done: subprocess.CompletedProcess) -> str:
     return done.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
-def test_the_bare_command_names_what_the_real_evaluation_lacks(tmp_path):
+def test_the_bare_command_names_the_missing_dataset_and_model(tmp_path):
     line = last_line(bare_eval(tmp_path))
     assert line.startswith("eval.py: no dataset at data/real-dataset")
     assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
@@ -397,6 +396,11 @@ def test_the_bare_command_names_what_the_real_evaluation_lacks(tmp_path):
         "eval.py: no trained model at data/train/deepseek-coder-1.3b-grpo: "
         "train it with `python train.py`"
     )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
+def test_the_bare_command_without_a_gpu_points_at_the_demo(tmp_path):
+    (tmp_path / "data" / "real-dataset").mkdir(parents=True)
     (tmp_path / "data" / "train" / "deepseek-coder-1.3b-grpo").mkdir(parents=True)
     line = last_line(bare_eval(tmp_path))
     assert line.startswith("eval.py: no CUDA GPU here, and eval-deepseek-coder-1.3b.yaml runs on")

@@ -211,12 +211,15 @@ def bare_train(cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
-def test_the_bare_command_names_what_the_real_run_lacks(tmp_path):
+def test_the_bare_command_names_the_missing_dataset_and_how_to_build_it(tmp_path):
     line = one_line_error(bare_train(tmp_path))
     assert line.startswith("train.py: no dataset at data/real-dataset")
     assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
     assert "--out data/real-dataset" in line
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
+def test_the_bare_command_without_a_gpu_points_at_the_demo(tmp_path):
     (tmp_path / "data" / "real-dataset").mkdir(parents=True)
     line = one_line_error(bare_train(tmp_path))
     assert line.startswith("train.py: no CUDA GPU here, and deepseek-coder-1.3b.yaml runs on GPUs")
