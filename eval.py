@@ -2,11 +2,6 @@
 
     python eval.py --config recipes/eval-demo.yaml
 
-With no arguments, `python eval.py` runs recipes/eval-deepseek-coder-1.3b.yaml: the base model
-against what `python train.py` trained, on the real dataset's test split; what it needs and lacks
-(the dataset, the trained model, a GPU, a scorer, the hub) stops it in one line naming the command
-that makes it.
-
 or with flags (the base model first: differences are each later model minus an earlier one):
 
     python eval.py --models base=deepseek-ai/deepseek-coder-1.3b-instruct trained=data/train/run \
@@ -19,6 +14,11 @@ and a GPU is present, else transformers. Each scored sample is appended to
 logs/eval/<run>/samples.jsonl as soon as its batch is scored; the same command resumes a stopped
 run without generating anything twice. The end prints the metrics table and writes summary.json;
 eval_analyzer.ipynb draws them.
+
+With no arguments, `python eval.py` runs recipes/eval-deepseek-coder-1.3b.yaml: the base model
+against what `python train.py` trained, on the real dataset's test split; what it needs and lacks
+(the dataset, the trained model, a GPU, a scorer, the hub) stops it in one line naming the command
+that makes it.
 """
 
 from __future__ import annotations

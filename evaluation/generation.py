@@ -79,6 +79,15 @@ def load_generator(
     return TransformersGenerator(spec, sampling, dtype, trust_remote_code)
 
 
+def _release_memory() -> None:
+    """Frees a closed model's memory now, so that the next model of the run has it."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _first_tokenizer(paths: list[str], trust_remote_code: bool):
     from transformers import AutoTokenizer
 
@@ -168,12 +177,8 @@ class TransformersGenerator:
         return Generation(text=text, tokens=len(kept), truncated=end is None)
 
     def close(self) -> None:
-        import torch
-
         del self.model
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        _release_memory()
 
 
 # vLLM --------------------------------------------------------------------------------------------
@@ -245,9 +250,5 @@ class VLLMGenerator:
         ]
 
     def close(self) -> None:
-        import torch
-
         del self.llm
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        _release_memory()
