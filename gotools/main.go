@@ -40,8 +40,11 @@ var argHelp = map[string]string{
 	"dir":      "package directory",
 	"file":     "restrict to this file of the package (base name)",
 	"func":     `restrict to this function ("Func" or "Type.Method")`,
+	"max":      "most mutants to list (default 24; 0 lists all)",
+	"mutants":  "the JSON written by gotools mutants",
 	"name":     "file name the source is treated as (default: base name of -src)",
 	"profile":  "cover profile written by go test -coverprofile",
+	"selector": "Go expression of type uint32 that holds the mutant id at run time",
 	"src":      "Go source file",
 	"src_text": "Go source text (serve only)",
 }
@@ -100,6 +103,21 @@ var commands = []*command{
 			}
 			return countAssertions(name, src), nil
 		},
+	},
+	{
+		name:     "mutants",
+		synopsis: "gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]",
+		args:     []string{"dir", "file", "func", "max"},
+		required: []string{"dir"},
+		do:       mutantsArgs,
+	},
+	{
+		name:      "schemata",
+		synopsis:  "gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR",
+		args:      []string{"dir", "file", "src", "mutants", "selector"},
+		serveOnly: []string{"src_text", "mutants_text"},
+		required:  []string{"dir", "file", "selector"},
+		do:        schemataArgs,
 	},
 	{
 		name:     "serve",
