@@ -2,7 +2,7 @@
 
     python -m dataset.build --listing dataset/sample/listing.jsonl --source dir \\
         --out data/sample-dataset --repos-dir data/repos
-    python -m dataset.build --listing dataset/real/listing.jsonl --source goproxy \\
+    python -m dataset.build --listing dataset/real/listing.parquet --source goproxy \\
         --out data/real-dataset --repos-dir data/repos --workers 2
 
 Stages: listing -> download -> extract -> module checks -> filters -> targets -> rows (see the
