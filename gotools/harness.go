@@ -90,6 +90,8 @@ func harness(name string, src []byte, pkg, importPath, memory, prefix string) (*
 		"P":          prefix,
 		"Mem":        memExpr,
 		"Records":    len(reporters),
+		"Fuzz":       slices.ContainsFunc(reporters, func(r reporter) bool { return r.Kind == "fuzz" }),
+		"Examples":   slices.ContainsFunc(reporters, func(r reporter) bool { return r.Kind == "example" }),
 		"Header":     headerWords,
 	})
 	if err != nil {
@@ -293,17 +295,20 @@ var harnessTemplate = template.Must(template.New("harness").Parse(`// Code gener
 package {{.Package}}
 
 import (
+{{- if .Examples}}
 	{{.P}}io "io"
 	{{.P}}os "os"
+{{- end}}
 {{- if .External}}
 	{{.P}}pkg {{.ImportPath}}
 {{- end}}
 	{{.P}}reflect "reflect"
+{{- if .Examples}}
 	{{.P}}runtime "runtime"
 	{{.P}}sort "sort"
 	{{.P}}strings "strings"
+{{- end}}
 	{{.P}}sync "sync"
-	{{.P}}atomic "sync/atomic"
 	{{.P}}testing "testing"
 )
 
@@ -323,26 +328,28 @@ var {{.P}}records = func() []uint32 {
 
 var (
 	{{.P}}mu      {{.P}}sync.Mutex
-	{{.P}}running [{{.Records}}]any
+	{{.P}}running [{{.Records}}]interface{}
 )
 
-func {{.P}}start(i int, runner any) bool {
+func {{.P}}start(i int, runner interface{}) bool {
 	{{.P}}mu.Lock()
 	defer {{.P}}mu.Unlock()
 	if {{.P}}running[i] == runner {
 		return false // the test called itself
 	}
 	{{.P}}running[i] = runner
-	{{.P}}atomic.AddUint32(&{{.P}}records[2*i], 1)
+	{{.P}}records[2*i]++
 	return true
 }
 
 func {{.P}}finish(i int, verdict uint32) {
-	{{.P}}atomic.StoreUint32(&{{.P}}records[2*i+1], verdict)
+	{{.P}}mu.Lock()
+	defer {{.P}}mu.Unlock()
+	{{.P}}records[2*i+1] = verdict
 }
 
 // {{.P}}flag reads a field of the testing package's own state.
-func {{.P}}flag(x any, name string) bool {
+func {{.P}}flag(x interface{}, name string) bool {
 	v := {{.P}}reflect.ValueOf(x).Elem().FieldByName(name)
 	return !v.IsValid() || v.Kind() != {{.P}}reflect.Bool || v.Bool()
 }
@@ -366,6 +373,8 @@ func {{.P}}test(t *{{.P}}testing.T, i int, name string) {
 	})
 }
 
+{{- if .Fuzz}}
+
 func {{.P}}fuzz(f *{{.P}}testing.F, i int, name string) {
 	if f.Name() != name || !{{.P}}start(i, f) {
 		return
@@ -378,6 +387,8 @@ func {{.P}}fuzz(f *{{.P}}testing.F, i int, name string) {
 		{{.P}}finish(i, v)
 	})
 }
+{{- end}}
+{{- if .Examples}}
 
 type {{.P}}run struct {
 	i         int
@@ -457,4 +468,5 @@ func {{.P}}sameOutput(out, want string, unordered bool) bool {
 	}
 	return true
 }
+{{- end}}
 `))

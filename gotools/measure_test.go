@@ -121,30 +121,34 @@ func TestHarnessRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	calc := filepath.Join(mod, "calc")
-	inst, err := instrument(calc, "calc.go,stack.go", filepath.Join(tmp, "instrument"), testMemory)
-	if err != nil {
-		t.Fatal(err)
+	old := filepath.Join(tmp, "oldmod")
+	copyDir(t, "testdata/oldmod", old)
+	packages := map[string]struct{ dir, files, importPath string }{
+		"calc":   {filepath.Join(mod, "calc"), "calc.go,stack.go", "example.com/testmod/calc"},
+		"oldmod": {old, "old.go", "example.com/oldmod"},
 	}
 	const pass, fail, skip = 1, 2, 3
 	tests := []struct {
+		pkg  string
 		file string
 		// starts and result of each declared test, in declaration order.
 		want map[string][2]uint32
 		// tests whose go test -json result is not what really happened.
 		fooled []string
 	}{
-		{file: "kinds_test.go", want: map[string][2]uint32{
+		{pkg: "calc", file: "kinds_test.go", want: map[string][2]uint32{
 			"TestAbs": {1, pass}, "TestHidden": {1, fail}, "TestSkipped": {1, pass}, "TestLater": {1, skip},
 			"TestSubtests": {1, pass}, "TestCleanupFails": {1, fail}, "TestCallsOther": {1, skip},
 			"FuzzAbs": {1, pass}, "FuzzSeedFails": {1, fail}, "FuzzNoFuzz": {1, fail},
 			"ExampleAbs": {1, pass}, "ExampleSum": {1, fail}, "ExampleStack": {1, pass}, "Example_empty": {1, pass},
 		}, fooled: []string{"TestHidden"}},
-		{file: "panics_test.go", want: map[string][2]uint32{
+		{pkg: "calc", file: "panics_test.go", want: map[string][2]uint32{
 			"TestFirst": {1, pass}, "TestGoexit": {1, fail}, "TestNeverRuns": {0, 0},
 		}},
-		{file: "twice_test.go", want: map[string][2]uint32{"TestOnce": {2, pass}}},
-		{file: "external_test.go", want: map[string][2]uint32{"TestAbs": {1, pass}}},
+		{pkg: "calc", file: "twice_test.go", want: map[string][2]uint32{"TestOnce": {2, pass}}},
+		{pkg: "calc", file: "external_test.go", want: map[string][2]uint32{"TestAbs": {1, pass}}},
+		// A module of go 1.16: what instrument and harness add builds at that language version.
+		{pkg: "oldmod", file: "old_test.go", want: map[string][2]uint32{"TestDouble": {1, pass}, "ExampleDouble": {1, pass}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -152,7 +156,13 @@ func TestHarnessRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := harness("gotestrl_generated_test.go", src, "calc", "example.com/testmod/calc", testMemory, "")
+			pkg := packages[tt.pkg]
+			calc := pkg.dir
+			inst, err := instrument(pkg.dir, pkg.files, filepath.Join(t.TempDir(), "instrument"), testMemory)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := harness("gotestrl_generated_test.go", src, tt.pkg, pkg.importPath, testMemory, "")
 			if err != nil {
 				t.Fatal(err)
 			}
