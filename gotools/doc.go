@@ -260,10 +260,11 @@
 // Refused lists the constructs of the file that could write memory the test
 // was not given, the shared memory included, each as "FILE:LINE:COL:
 // reason"; when there is one, source and harness are empty and the file must
-// not be built: importing unsafe or golang.org/x/sys/unix, a //go:linkname
-// directive, syscall's raw system calls (Syscall..., RawSyscall...,
+// not be built: anything of unsafe but Sizeof, Alignof and Offsetof
+// (constants), importing golang.org/x/sys/unix, a //go:linkname directive,
+// syscall's raw system calls (Syscall..., RawSyscall...,
 // AllThreadsSyscall...), reflect.NewAt and reflect.SliceAt, any selector
-// named UnsafePointer or SetPointer, and a dot import of syscall or
+// named UnsafePointer or SetPointer, and a dot import of unsafe, syscall or
 // reflect. The check reads the file's syntax only. The prefix of the names
 // harness adds is -prefix, or a fresh one; it must differ from -memory.
 //

@@ -53,6 +53,7 @@ func TestMeasureGolden(t *testing.T) {
 			texts: []string{"source", "harness"}},
 		{name: "harness_forbidden", args: harness("forbidden_test.go"), texts: []string{"source", "harness"}},
 		{name: "harness_dot_import", args: harness("dot_test.go"), texts: []string{"source", "harness"}},
+		{name: "harness_unsafe_sizes", args: harness("sizes_test.go"), texts: []string{"source", "harness"}},
 		{name: "harness_wrong_package", args: []string{"harness", "-src", filepath.Join(tmp, "harness", "kinds_test.go"),
 			"-package", "other", "-memory", testMemory}},
 		{name: "harness_same_prefixes", args: []string{"harness", "-src", filepath.Join(tmp, "harness", "kinds_test.go"),
@@ -147,6 +148,7 @@ func TestHarnessRecords(t *testing.T) {
 		}},
 		{pkg: "calc", file: "twice_test.go", want: map[string][2]uint32{"TestOnce": {2, pass}}},
 		{pkg: "calc", file: "external_test.go", want: map[string][2]uint32{"TestAbs": {1, pass}}},
+		{pkg: "calc", file: "sizes_test.go", want: map[string][2]uint32{"TestSizes": {1, pass}}},
 		// A module of go 1.16: what instrument and harness add builds at that language version.
 		{pkg: "oldmod", file: "old_test.go", want: map[string][2]uint32{"TestDouble": {1, pass}, "ExampleDouble": {1, pass}}},
 	}
