@@ -265,7 +265,8 @@
 // syscall's raw system calls (Syscall..., RawSyscall...,
 // AllThreadsSyscall...), reflect.NewAt and reflect.SliceAt, any selector
 // named UnsafePointer or SetPointer, and a dot import of unsafe, syscall or
-// reflect. The check reads the file's syntax only. The prefix of the names
+// reflect; also an external test package of package main, whose harness
+// could not import the package to reach the memory. The check reads the file's syntax only. The prefix of the names
 // harness adds is -prefix, or a fresh one; it must differ from -memory.
 //
 // # serve

@@ -54,6 +54,8 @@ func TestMeasureGolden(t *testing.T) {
 		{name: "harness_forbidden", args: harness("forbidden_test.go"), texts: []string{"source", "harness"}},
 		{name: "harness_dot_import", args: harness("dot_test.go"), texts: []string{"source", "harness"}},
 		{name: "harness_unsafe_sizes", args: harness("sizes_test.go"), texts: []string{"source", "harness"}},
+		{name: "harness_external_main", args: []string{"harness", "-src", filepath.Join(tmp, "harness", "main_test.go"),
+			"-package", "main", "-memory", testMemory, "-prefix", testPrefix}},
 		{name: "harness_wrong_package", args: []string{"harness", "-src", filepath.Join(tmp, "harness", "kinds_test.go"),
 			"-package", "other", "-memory", testMemory}},
 		{name: "harness_same_prefixes", args: []string{"harness", "-src", filepath.Join(tmp, "harness", "kinds_test.go"),
