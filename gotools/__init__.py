@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,3 +151,37 @@ class HelperProcess:
                 self._proc.kill()
                 await self._proc.wait()
         self._proc = None
+
+
+@dataclass(frozen=True)
+class Instrumented:
+    """A package instrumented by `gotools instrument`: what a build overlays and how to read it.
+
+    prefix is the secret prefix of every name it added; mutant is the Go expression (uint32) by
+    which code added to the package reads the run's mutant id (the shared memory's word 1).
+    """
+
+    prefix: str
+    dir: Path  # the folder holding the instrumented copies
+    overlay: dict[str, Path]  # base name in the package -> its replacement (memory file included)
+    files: tuple[str, ...]  # instrumented files, in the order blocks index them
+    counters: int
+    blocks: tuple[tuple[int, int, int, int, int, int], ...]
+    mutant: str
+    export: str
+
+    @classmethod
+    def from_answer(cls, answer: dict, out: Path) -> Instrumented:
+        files = tuple(f["name"] for f in answer["files"])
+        overlay = {f["name"]: Path(f["path"]) for f in answer["files"]}
+        overlay[answer["memory"]["name"]] = Path(answer["memory"]["path"])
+        return cls(
+            prefix=answer["prefix"],
+            dir=out,
+            overlay=overlay,
+            files=files,
+            counters=answer["counters"],
+            blocks=tuple(tuple(b) for b in answer["blocks"]),
+            mutant=answer["mutant"],
+            export=answer["export"],
+        )

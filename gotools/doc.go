@@ -2,7 +2,10 @@
 // toolkit cannot answer itself: what a function depends on, how much of it
 // a test covers, which imports a generated test needs, which files a
 // dataset should skip, and which tests a generated test file declares and
-// how many checks they make.
+// how many checks they make. It also prepares the build whose coverage and
+// test results the scorer trusts: a package whose coverage counters, and a
+// test file whose results, are written only into memory that the test's
+// own code cannot reach.
 //
 // Usage:
 //
@@ -11,6 +14,8 @@
 //	gotools imports -dir PKGDIR -src FILE [-name NAME.go]
 //	gotools facts -dir DIR
 //	gotools assertions -src FILE
+//	gotools instrument -dir PKGDIR -files A.go,B.go -out DIR [-prefix P]
+//	gotools harness -src FILE -package NAME -memory P [-import_path PATH] [-name NAME.go] [-prefix P]
 //	gotools serve
 //
 // Every subcommand prints one JSON object and a newline on standard
@@ -19,8 +24,8 @@
 // exits with status 2 and a usage message; any other failure exits with
 // status 1 and one line on standard error, prefixed "gotools: ".
 //
-// Gotools runs the go command (funcs, imports), which must be on PATH, with
-// the environment it was given (GOFLAGS, GOCACHE, GOMODCACHE, ...).
+// Gotools runs the go command (funcs, imports, instrument), which must be on
+// PATH, with the environment it was given (GOFLAGS, GOCACHE, GOMODCACHE, ...).
 //
 // # funcs
 //
@@ -180,6 +185,113 @@
 //
 // and exit status 0.
 //
+// # The run's shared memory
+//
+// Instrument and harness build a test binary that reports into memory
+// shared with the process that runs it: a file of uint32 words in the
+// machine's byte order (a memfd, sized exactly), open as descriptor 3 when
+// the binary starts:
+//
+//	[0]  0x6c727467 ("gtrl") as offered; the binary writes 0x4c525447
+//	     ("GTRL") once it has mapped the memory
+//	[1]  the mutant to run, 0 for the real code
+//	[2]  R, the number of declared tests (harness's tests, in order)
+//	[3]  N, the number of coverage counters (instrument's counters)
+//	[4+2i]    how often declared test i started
+//	[4+2i+1]  its result: 0 none, 1 pass, 2 fail, 3 skip
+//	[4+2R+j]  counter j: 1 once block j ran
+//
+// The writer of the header fills [0] to [3] and leaves the rest zero. A
+// binary that finds anything else on descriptor 3 (nothing, another file, a
+// size that does not match) keeps its records and counters in private
+// memory, which nobody reads.
+//
+// Every name either subcommand adds carries a secret prefix
+// (gotestrl_<16 hex digits>_), so that no test can name, and so write, a
+// counter, a record or the mapping. Names of variables never reach the
+// binary; names of functions and files do (runtime.FuncForPC), so instrument
+// adds no function and no file named with its prefix, and harness's prefix
+// must be fresh for every build.
+//
+// # instrument
+//
+// Instrument writes into the folder given by -out a copy of each of the
+// files of the package in PKGDIR named by -files (base names of the
+// package's non-test Go files, as the build includes them, comma-separated)
+// in which every basic block sets a coverage counter, and the file
+// 0000gotestrl_memory.go that maps the shared memory; a build overlays them
+// on the package (go build -overlay), without -cover:
+//
+//	{"prefix": "gotestrl_0123456789abcdef_",
+//	 "memory": {"name": "0000gotestrl_memory.go", "path": "/out/0000gotestrl_memory.go"},
+//	 "files": [{"name": "calc.go", "path": "/out/calc.go", "counters": 7}, ...],
+//	 "counters": 12,
+//	 "blocks": [[0, 6, 2, 6, 11, 1], ...],
+//	 "mutant": "gotestrl_0123456789abcdef_mem[1]",
+//	 "export": "Gotestrl_0123456789abcdef_mem"}
+//
+// The blocks are those of go test -cover (the files are rewritten by go
+// tool cover in set mode), in counter order: the index of the file in
+// files, start line, start column, end line, end column and number of
+// statements, as a cover profile names them. A set-mode profile of a run
+// is one line per block, "IMPORTPATH/NAME.go:L.C,L.C STATEMENTS COUNT",
+// COUNT being 1 if the block's counter is set.
+//
+// Mutant is the expression, of type uint32, that code added to the
+// package's files (after instrument, in the same package) reads to know
+// the mutant to run: word [1] of the shared memory, read at each use,
+// never copied. Export is the exported name of the memory ([]uint32) for
+// the harness of an external test package. The prefix is -prefix, or a
+// fresh one.
+//
+// The memory file's variable is the first that the package initialises
+// (its initialiser depends on nothing, its name sorts first, and every
+// counter depends on it), so it maps descriptor 3 and closes it before any
+// code of a test file runs: no test can map it again.
+//
+// # harness
+//
+// Harness prepares a generated test file (FILE, treated as NAME.go) of the
+// package called NAME (-package), instrumented by instrument with the prefix
+// given as -memory, to report its tests into the shared memory:
+//
+//	{"refused": [], "tests": [{"name": "TestParse", "kind": "test"},
+//	  {"name": "FuzzParse", "kind": "fuzz"}, {"name": "ExampleParse", "kind": "example"}],
+//	 "source": "package lib\n...", "harness": "package lib\n...",
+//	 "harness_name": "gotestrl_harness_test.go", "prefix": "gotestrl_fedcba9876543210_"}
+//
+// Tests are what go test runs from the file, by cmd/go's rules: the tests
+// and fuzz targets (whose seed corpus go test runs), in source order, then
+// the examples that have an output comment, in source order. Test i of the
+// list owns records [4+2i] and [4+2i+1].
+//
+// Source is the file with a call inserted at the start of each of those
+// functions; names, signatures and the positions of the file's own code
+// stay as they were (a /*line*/ directive follows an insertion that shares
+// a line with code), so go vet's checks and go test's choice of tests are
+// those of the original. An unnamed or blank parameter of a test is named.
+// Harness is the test file (harness_name, in the file's package) that
+// declares the calls. A test or fuzz target records its start and, in its
+// first cleanup, its result as the testing package decides it; an example
+// captures its output inside the testing package's own capture and
+// compares it as the testing package does. A test counts only when the
+// testing package runs it as itself: a call of TestX from other code
+// records nothing, and a test run twice (a TestMain that calls m.Run twice)
+// shows two starts. An external test package (NAME_test) needs
+// -import_path, the package's import path, to reach the memory.
+//
+// Refused lists the constructs of the file that could write memory the test
+// was not given, the shared memory included, each as "FILE:LINE:COL:
+// reason"; when there is one, source and harness are empty and the file must
+// not be built: anything of unsafe but Sizeof, Alignof and Offsetof
+// (constants), importing golang.org/x/sys/unix, a //go:linkname directive,
+// syscall's raw system calls (Syscall..., RawSyscall...,
+// AllThreadsSyscall...), reflect.NewAt and reflect.SliceAt, any selector
+// named UnsafePointer or SetPointer, and a dot import of unsafe, syscall or
+// reflect; also an external test package of package main, whose harness
+// could not import the package to reach the memory. The check reads the file's syntax only. The prefix of the names
+// harness adds is -prefix, or a fresh one; it must differ from -memory.
+//
 // # serve
 //
 // Serve answers requests for the other subcommands, one JSON object per
@@ -187,9 +299,9 @@
 //
 //	{"id": 1, "cmd": "cover", "args": {"profile": "c.out", "dir": "pkg", "func": "Stack.Pop"}}
 //
-// Args are named like the flags, without the dash. Imports and assertions
-// also accept "src_text", the source itself, instead of "src"; the file is
-// then called "name" if given, else generated_test.go. Each request gets
+// Args are named like the flags, without the dash. Imports, assertions and
+// harness also accept "src_text", the source itself, instead of "src"; the
+// file is then called "name" if given, else generated_test.go. Each request gets
 // one line in return, in order, echoing its id:
 //
 //	{"id": 1, "result": {"statements": 6, "covered": 5, "coverage": 0.8333333333333334}}

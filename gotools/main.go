@@ -37,16 +37,22 @@ func (a arguments) has(name string) bool {
 }
 
 var argHelp = map[string]string{
-	"dir":      "package directory",
-	"file":     "restrict to this file of the package (base name)",
-	"func":     `restrict to this function ("Func" or "Type.Method")`,
-	"max":      "most mutants to list (default 24; 0 lists all)",
-	"mutants":  "the JSON written by gotools mutants",
-	"name":     "file name the source is treated as (default: base name of -src)",
-	"profile":  "cover profile written by go test -coverprofile",
-	"selector": "Go expression of type uint32 that holds the mutant id at run time",
-	"src":      "Go source file",
-	"src_text": "Go source text (serve only)",
+	"dir":         "package directory",
+	"file":        "restrict to this file of the package (base name)",
+	"files":       "the package's files to instrument, base names, comma-separated",
+	"func":        `restrict to this function ("Func" or "Type.Method")`,
+	"import_path": "import path of the package under test",
+	"max":         "most mutants to list (default 24; 0 lists all)",
+	"memory":      "the prefix that instrument gave the package",
+	"mutants":     "the JSON written by gotools mutants",
+	"name":        "file name the source is treated as (default: base name of -src)",
+	"out":         "folder for the instrumented files",
+	"package":     "name of the package under test",
+	"prefix":      "secret prefix of the names it adds (default: a fresh one)",
+	"profile":     "cover profile written by go test -coverprofile",
+	"selector":    "Go expression of type uint32 that holds the mutant id at run time",
+	"src":         "Go source file",
+	"src_text":    "Go source text (serve only)",
 }
 
 var commands = []*command{
@@ -118,6 +124,29 @@ var commands = []*command{
 		serveOnly: []string{"src_text", "mutants_text"},
 		required:  []string{"dir", "file", "selector"},
 		do:        schemataArgs,
+	},
+	{
+		name:     "instrument",
+		synopsis: "gotools instrument -dir PKGDIR -files A.go,B.go -out DIR [-prefix P]",
+		args:     []string{"dir", "files", "out", "prefix"},
+		required: []string{"dir", "files", "out"},
+		do: func(a arguments) (any, error) {
+			return instrument(a["dir"], a["files"], a["out"], a["prefix"])
+		},
+	},
+	{
+		name:      "harness",
+		synopsis:  "gotools harness -src FILE -package NAME -memory P [-import_path PATH] [-name NAME.go] [-prefix P]",
+		args:      []string{"src", "name", "package", "import_path", "memory", "prefix"},
+		serveOnly: []string{"src_text"},
+		required:  []string{"package", "memory"},
+		do: func(a arguments) (any, error) {
+			src, name, err := source(a)
+			if err != nil {
+				return nil, err
+			}
+			return harness(name, src, a["package"], a["import_path"], a["memory"], a["prefix"])
+		},
 	},
 	{
 		name:     "serve",

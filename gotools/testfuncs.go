@@ -17,20 +17,32 @@ import (
 // no test.)
 func testFuncs(f *ast.File) []string {
 	tests := []string{}
+	for _, fd := range runnable(f, "Test", "T") {
+		tests = append(tests, fd.Name.Name)
+	}
+	return tests
+}
+
+// runnable returns the functions of f that go test runs with the given
+// name prefix (Test, Fuzz) and parameter type (T, F), in source order.
+func runnable(f *ast.File, prefix, param string) []*ast.FuncDecl {
+	var fns []*ast.FuncDecl
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
 		if !ok || fd.Recv != nil || fd.Type.TypeParams != nil {
 			continue
 		}
-		if isTestName(fd.Name.Name) && takesPointerTo(fd.Type, "T") {
-			tests = append(tests, fd.Name.Name)
+		if isTest(fd.Name.Name, prefix) && takesPointerTo(fd.Type, param) {
+			fns = append(fns, fd)
 		}
 	}
-	return tests
+	return fns
 }
 
-func isTestName(name string) bool {
-	rest, ok := strings.CutPrefix(name, "Test")
+// isTest reports whether name is prefix alone or prefix followed by
+// anything but a lower-case letter (TestX, Test_x, but not Testify).
+func isTest(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
 	if !ok {
 		return false
 	}
