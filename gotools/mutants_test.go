@@ -225,7 +225,7 @@ func TestSelectMutants(t *testing.T) {
 			for range sizes[k] {
 				node := &ast.BasicLit{ValuePos: tok.Pos(pos), Value: "0"}
 				pos += 3
-				pool = append(pool, &mutant{Kind: k, site: &site{file: tf, node: node}})
+				pool = append(pool, &mutant{Kind: k, node: node, site: &site{file: tf, node: node}})
 			}
 		}
 		slices.SortFunc(pool, compareMutants)
