@@ -823,8 +823,9 @@ func (f *siteFinder) inStatementList(stmt ast.Stmt) bool {
 	return false
 }
 
-// isTerminatingPanic reports a panic call whose removal would leave a
-// function with results without its terminating statement.
+// isTerminatingPanic reports a panic call that the function around it needs
+// as its terminating statement: without it, a function with results would
+// not compile ("missing return").
 func (f *siteFinder) isTerminatingPanic(stmt *ast.ExprStmt) bool {
 	call := ast.Unparen(stmt.X).(*ast.CallExpr)
 	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
@@ -834,18 +835,69 @@ func (f *siteFinder) isTerminatingPanic(stmt *ast.ExprStmt) bool {
 	if b, ok := f.info.Uses[id].(*types.Builtin); !ok || b.Name() != "panic" {
 		return false
 	}
-	var list []ast.Stmt
-	switch p := f.parent().(type) {
-	case *ast.BlockStmt:
-		list = p.List
-	case *ast.CaseClause:
-		list = p.Body
-	case *ast.CommClause:
-		list = p.Body
-	default:
-		return true
+	sig, _ := f.enclosingSignature()
+	if sig == nil || sig.Results().Len() == 0 {
+		return false
 	}
-	return len(list) > 0 && list[len(list)-1] == stmt
+	body := f.decl.Body
+	for i := len(f.stack) - 1; i >= 0; i-- {
+		if lit, ok := f.stack[i].(*ast.FuncLit); ok {
+			body = lit.Body
+			break
+		}
+	}
+	return endsWith(body.List, stmt)
+}
+
+// endsWith reports whether the statement list is terminating by way of
+// target: target is its final statement, or the final statement of a
+// block, if-else, labeled statement, switch or select that ends the list
+// (the spec's terminating statements, which the list of a function with
+// results must end in). A for statement without condition is terminating
+// whatever its body holds.
+func endsWith(list []ast.Stmt, target ast.Stmt) bool {
+	var last ast.Stmt
+	for i := len(list) - 1; i >= 0; i-- {
+		if _, empty := list[i].(*ast.EmptyStmt); !empty {
+			last = list[i]
+			break
+		}
+	}
+	switch s := last.(type) {
+	case nil:
+		return false
+	case *ast.ExprStmt:
+		return s == target
+	case *ast.BlockStmt:
+		return endsWith(s.List, target)
+	case *ast.LabeledStmt:
+		return endsWith([]ast.Stmt{s.Stmt}, target)
+	case *ast.IfStmt:
+		return s.Else != nil && (endsWith(s.Body.List, target) || endsWith([]ast.Stmt{s.Else}, target))
+	case *ast.SwitchStmt:
+		return clausesEndWith(s.Body, target)
+	case *ast.TypeSwitchStmt:
+		return clausesEndWith(s.Body, target)
+	case *ast.SelectStmt:
+		return clausesEndWith(s.Body, target)
+	}
+	return false
+}
+
+func clausesEndWith(body *ast.BlockStmt, target ast.Stmt) bool {
+	for _, c := range body.List {
+		switch c := c.(type) {
+		case *ast.CaseClause:
+			if endsWith(c.Body, target) {
+				return true
+			}
+		case *ast.CommClause:
+			if endsWith(c.Body, target) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (f *siteFinder) literal(n *ast.BasicLit) {

@@ -96,6 +96,8 @@ func TestMutantsGolden(t *testing.T) {
 		{name: "mutants_switch_tagless", args: []string{"mutants", "-dir", mutate, "-func", "Sign"}},
 		{name: "mutants_select", args: []string{"mutants", "-dir", mutate, "-func", "Drain"}},
 		{name: "mutants_terminating_panic", args: []string{"mutants", "-dir", mutate, "-func", "MustPositive"}},
+		{name: "mutants_removable_panic", args: []string{"mutants", "-dir", mutate, "-func", "Percent"}},
+		{name: "mutants_constant_index", args: []string{"mutants", "-dir", mutate, "-func", "Last3"}},
 		{name: "mutants_cap_default", args: []string{"mutants", "-dir", mutate}},
 		{name: "mutants_cap_file", args: []string{"mutants", "-dir", mutate, "-file", "mutate.go", "-max", "10"}},
 		{name: "mutants_legacy", args: []string{"mutants", "-dir", legacy, "-max", "0"}},
