@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/constant"
@@ -1066,7 +1065,7 @@ func (f *siteFinder) enclosingSignature() (*types.Signature, *ast.FuncType) {
 
 // zeroValue spells the zero value of t, whose syntax in the signature is
 // text; the signature's syntax stays valid in the body, type parameters
-// included.
+// included. A type parameter's zero value is *new(T).
 func zeroValue(t types.Type, text string) (string, bool) {
 	if _, isParam := types.Unalias(t).(*types.TypeParam); !isParam {
 		switch u := t.Underlying().(type) {
@@ -1087,6 +1086,13 @@ func zeroValue(t types.Type, text string) (string, bool) {
 	}
 	if strings.ContainsAny(text, "\n\r") {
 		return "", false // would shift the lines after it
+	}
+	switch t.Underlying().(type) {
+	case *types.Struct, *types.Array:
+		// A composite literal, unlike *new(T), is no copy of a lock for vet.
+		if !strings.HasPrefix(text, "(") {
+			return text + "{}", true
+		}
 	}
 	return "*new(" + text + ")", true
 }
@@ -1404,4 +1410,6 @@ func (c *schemataChecker) culprits(ms []*mutant) ([]*mutant, error) {
 	return append(a, b...), nil
 }
 
-var errNoSelector = errors.New("-selector must be a Go expression on one line")
+func mutantsArgs(a arguments) (any, error) {
+	return listMutants(a["dir"], a["file"], a["func"], a["max"])
+}

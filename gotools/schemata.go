@@ -17,6 +17,8 @@ import (
 	"strings"
 )
 
+var errNoSelector = errors.New("-selector must be a Go expression on one line")
+
 type schemataResult struct {
 	File    string `json:"file"`
 	Source  string `json:"source"`
@@ -737,9 +739,4 @@ func helperDecl(name, op, constraint string, ts []string) string {
 	return fmt.Sprintf("%s(s, k uint32, x, y %s) %s { if s == k { return x %s y }; return x %s y }", head, t, t, arithmeticAlt[tok], tok)
 }
 
-// schemataCommand helpers for main.go's table.
 func schemataArgs(a arguments) (any, error) { return buildSchemata(a) }
-
-func mutantsArgs(a arguments) (any, error) {
-	return listMutants(a["dir"], a["file"], a["func"], a["max"])
-}
