@@ -1,11 +1,12 @@
 // Gotools answers the questions about Go code that the Python side of the
 // toolkit cannot answer itself: what a function depends on, how much of it
 // a test covers, which imports a generated test needs, which files a
-// dataset should skip, and which tests a generated test file declares and
-// how many checks they make. It also prepares the build whose coverage and
-// test results the scorer trusts: a package whose coverage counters, and a
-// test file whose results, are written only into memory that the test's
-// own code cannot reach.
+// dataset should skip, which tests a generated test file declares and how
+// many checks they make, and which faults (mutants) a test should catch,
+// all held by one build (mutant schemata). It also prepares the build whose
+// coverage and test results the scorer trusts: a package whose coverage
+// counters, and a test file whose results, are written only into memory
+// that the test's own code cannot reach.
 //
 // Usage:
 //
@@ -16,6 +17,8 @@
 //	gotools assertions -src FILE
 //	gotools instrument -dir PKGDIR -files A.go,B.go -out DIR [-prefix P]
 //	gotools harness -src FILE -package NAME -memory P [-import_path PATH] [-name NAME.go] [-prefix P]
+//	gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]
+//	gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR
 //	gotools serve
 //
 // Every subcommand prints one JSON object and a newline on standard
@@ -24,8 +27,9 @@
 // exits with status 2 and a usage message; any other failure exits with
 // status 1 and one line on standard error, prefixed "gotools: ".
 //
-// Gotools runs the go command (funcs, imports, instrument), which must be on
-// PATH, with the environment it was given (GOFLAGS, GOCACHE, GOMODCACHE, ...).
+// Gotools runs the go command (funcs, imports, instrument, mutants,
+// schemata), which must be on PATH, with the environment it was given
+// (GOFLAGS, GOCACHE, GOMODCACHE, ...).
 //
 // # funcs
 //
@@ -291,6 +295,127 @@
 // reflect; also an external test package of package main, whose harness
 // could not import the package to reach the memory. The check reads the file's syntax only. The prefix of the names
 // harness adds is -prefix, or a fresh one; it must differ from -memory.
+// # mutants
+//
+// Mutants lists small faults to put into the package in PKGDIR, which
+// must build: in the function -func ("Func" or "Type.Method", as in funcs;
+// -file says which file when it is declared in several), else in the
+// non-test file -file, else in every non-test file of the package. Only
+// function and method bodies are mutated (function literals in them
+// included), never package-level declarations:
+//
+//	{"package": "coll",
+//	 "mutants": [{"id": 1, "kind": "conditional_negation", "file": "stack.go",
+//	              "line": 18, "col": 5, "end_line": 18, "end_col": 22,
+//	              "stmt_line": 18, "stmt_col": 2,
+//	              "original": "len(s.items) == 0", "replacement": "len(s.items) != 0"}, ...],
+//	 "counts": {"arithmetic": 1, "assignment": 0, ...},
+//	 "excluded": {"arithmetic": 0, "assignment": 0, ...}}
+//
+// The kinds, in this order:
+//
+//   - conditional_boundary: < and <=, > and >= swapped;
+//   - conditional_negation: == and != swapped, < made >=, <= made >, and so on;
+//   - arithmetic: + and -, * and / swapped, % made *, & and | swapped, ^ and
+//     &^ made &, << and >> swapped (never where the swap cannot change the
+//     result, as x+0 or x*1, nor + on strings);
+//   - logical: && and || swapped;
+//   - assignment: the same swaps in +=, -=, *=, ... (x += y made x -= y);
+//   - increment_decrement: x++ and x-- swapped;
+//   - sign: a unary minus dropped (-x made x);
+//   - constant: an integer or floating-point literal changed (0 to 1, 1 to
+//     0, any other value v to v+1), true and false swapped;
+//   - removed_call: a statement that is only a call removed;
+//   - zero_return: every result of one return statement replaced by its
+//     type's zero value (0, "", false, nil, or *new(T) with T as the
+//     signature writes it); a bare return with named results gets explicit
+//     zeros. Return statements that already return only zero values are not
+//     mutated.
+//
+// Positions are those of the file on disk (//line directives ignored),
+// 1-based, with columns in bytes as in go/token; the end is the position
+// just after the mutated node, whose text is original. Replacement is that
+// node's text as the mutant writes it ("" for a removed call). Stmt_line
+// and stmt_col are the start of the innermost statement holding the
+// mutant, except that an expression of a case or select clause counts as
+// its switch or select statement's: that position always lies inside one
+// of the blocks of go tool cover, so a cover profile says whether the tests
+// reached the mutant (the block holding it was executed).
+//
+// Only mutants that compile count, and only those that compile in the
+// form that schemata writes, where they are switched at run time: the
+// package is type-checked with every mutant so written, and the mutants
+// whose code fails are left out (a literal of a constant declaration or
+// of an array length, for instance: switched at run time it would no longer
+// be a constant). So are the mutants that compile in that form but not on
+// their own: a case or map key that would repeat another, a constant index
+// out of an array's range, a division by a constant zero, a constant that
+// overflows; a panic that the function needs as its terminating statement;
+// an assignment or increment, or a call statement, that is the init or post
+// statement of an if, for or switch and cannot be rewritten in place; and,
+// in a module older than go1.18, an operator on a type declared inside a
+// function (the helpers that switch operators are then declared for
+// concrete types only). A removed call or zero return may leave a variable
+// or an import of the function otherwise unused; the mutant counts as if it
+// still used them (the _ = x that go-mutesting adds), which the run-time
+// form does.
+//
+// Counts are the mutants of each kind that compile, before the cap;
+// excluded, those left out as above. At most -max mutants are listed
+// (default 24; 0 lists all): the kinds take turns in the order above, each
+// turn giving one more mutant to every kind that has one left, until -max
+// are given; the q mutants of a kind that has n are its ⌊(2i+1)·n/2q⌋-th in
+// source order, for i from 0 to q-1 (spread evenly, the middle one when q
+// is 1). The list is in source order (file, then position, outer node
+// first), with ids 1 to n. The same target always gives the same list.
+//
+// # schemata
+//
+// Schemata rewrites the file F.go of the package in PKGDIR so that the
+// mutants of F.go in MUTANTS.json (the output of mutants; those of other
+// files are ignored) are all present, each behind a run-time test of EXPR,
+// a Go expression of type uint32 that the rest of the package declares:
+// where EXPR == k, the code behaves as mutant k, and as the original
+// everywhere else (in particular where EXPR == 0). INSTRUMENTED.go is the
+// source to rewrite: F.go itself, or F.go after go tool cover -mode=set
+// (legacy output: the same lines, with counter statements inserted on them
+// and a counter variable declared at the end, which may have been changed
+// since):
+//
+//	{"file": "stack.go", "source": "//line stack.go:1:1\npackage coll\n...", "mutants": [12, 13, 14]}
+//
+// Each site is found in INSTRUMENTED.go by its structure, not its columns:
+// the node of the same kind on the same line (one line below if a //line
+// directive was added above the package clause), the k-th such node there
+// when it is the k-th in F.go, whose tokens are F.go's once inserted
+// statements (those rooted at an identifier that F.go never mentions, as a
+// cover counter) and braces are left out. A site that cannot be found, or a
+// mutant that is not one of F.go as it is now, is an error.
+//
+// The rewrite evaluates every operand once and in the original order,
+// keeps && and || short-circuiting, and keeps every line where it was (a
+// panic in the rewritten code reports the original line). It adds no
+// statement outside the mutated statements themselves and no function
+// literal: an operator becomes a call of a helper function,
+// sel_TAG_lt1(EXPR, k1, k2, x, y) for x < y; an == or != becomes
+// ((x == y) != (EXPR == k)); && and || become (((x) != m) && ((y) != m))
+// != m with m = (EXPR == k); a constant expression holding a mutant becomes
+// a helper that picks between two constants, the expression as written and
+// as mutated, so that its value is computed by the compiler as before; a
+// removed call becomes if EXPR != k { f() }; a zero return becomes
+// if EXPR == k { return 0, nil } else { return x, err }; an assignment or
+// increment becomes if EXPR == k { x-- } else { x++ }, or, as the init or
+// post statement of a control statement, x = helper(EXPR, k, x). The
+// helpers are declared at the end of the output, named after the first
+// identifier of EXPR and a hash of the file name (so that a test cannot
+// guess them, and several rewritten files of one package do not clash):
+// for a type the file can name at package level, a helper of that type;
+// otherwise (a type parameter, a type declared in a function) a generic
+// helper, instantiated explicitly where the type can be written.
+//
+// Schemata writes the source only; the package with EXPR declared is what
+// type-checks it. Serve also accepts "src_text" and "mutants_text", the
+// texts themselves, instead of "src" and "mutants".
 //
 // # serve
 //
@@ -302,6 +427,9 @@
 // Args are named like the flags, without the dash. Imports, assertions and
 // harness also accept "src_text", the source itself, instead of "src"; the
 // file is then called "name" if given, else generated_test.go. Each request gets
+// schemata also accept "src_text", the source itself, instead of "src";
+// for imports and assertions the file is then called "name" if given, else
+// generated_test.go. Each request gets
 // one line in return, in order, echoing its id:
 //
 //	{"id": 1, "result": {"statements": 6, "covered": 5, "coverage": 0.8333333333333334}}
@@ -315,4 +443,16 @@
 //
 //	$ gotools cover -profile cover.out -dir ./calc -func Stack.Pop
 //	{"statements":6,"covered":5,"coverage":0.8333333333333334}
+//
+// Mutants of a function, then one build that holds them all, switched by
+// a variable that a test file of the package sets:
+//
+//	$ gotools mutants -dir ./calc -func Abs -max 2 > mutants.json
+//	$ cat mutants.json
+//	{"package":"calc","mutants":[{"id":1,"kind":"conditional_boundary","file":"calc.go",
+//	 "line":6,"col":5,"end_line":6,"end_col":10,"stmt_line":6,"stmt_col":2,
+//	 "original":"x < 0","replacement":"x <= 0"},{"id":2,"kind":"conditional_negation",
+//	 ...,"original":"x < 0","replacement":"x >= 0"}],"counts":{"arithmetic":0,...}, ...}
+//	$ gotools schemata -dir ./calc -file calc.go -src calc/calc.go -mutants mutants.json -selector mutantID
+//	{"file":"calc.go","source":"...func Abs(x int) int {\n\tif mutantID_3908232c_lt1(mutantID, 1, 2, x, 0) {...","mutants":[1,2]}
 package main

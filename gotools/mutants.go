@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/constant"
@@ -67,7 +66,11 @@ type mutant struct {
 	Replacement string `json:"replacement"`
 
 	site *site
+	node ast.Node    // the mutated node (the site's node, or inside it)
 	alt  token.Token // the replacement operator, for operator kinds
+	// constExpr is, for a mutant inside a constant expression, the text of
+	// that whole expression with the mutant applied.
+	constExpr string
 }
 
 // key identifies a mutant across runs of gotools: schemata finds the
@@ -90,8 +93,7 @@ const (
 	formIncDecIf                 // if sel == k { x-- } else { x++ }
 	formIncDecHelper             // x = helper(sel, k, x)
 	formSign                     // helper(sel, k, x)
-	formConstant                 // helper(sel, k, mutant, original)
-	formBool                     // (true != (sel == k))
+	formConstExpr                // helper(sel, k, (mutated), (original)), for constant expressions
 	formRemoveCall               // if sel != k { f() }
 	formZeroReturn               // if sel == k { return 0, nil } else { return x, err }
 )
@@ -105,7 +107,6 @@ type site struct {
 
 	op      token.Token // the original operator
 	helper  *helperUse  // for the forms that call a helper
-	lit     string      // formConstant: the replacement literal
 	zeros   []string    // formZeroReturn: the zero value of each result
 	pureLHS bool
 }
@@ -359,8 +360,8 @@ func selectMutants(pool []*mutant, max int) []*mutant {
 func compareMutants(a, b *mutant) int {
 	return cmp.Or(
 		cmp.Compare(a.site.file.index, b.site.file.index),
-		cmp.Compare(a.site.file.offset(a.site.node.Pos()), b.site.file.offset(b.site.node.Pos())),
-		-cmp.Compare(a.site.file.offset(a.site.node.End()), b.site.file.offset(b.site.node.End())),
+		cmp.Compare(a.site.file.offset(a.node.Pos()), b.site.file.offset(b.node.Pos())),
+		-cmp.Compare(a.site.file.offset(a.node.End()), b.site.file.offset(b.node.End())),
 		cmp.Compare(slices.Index(mutationKinds, a.Kind), slices.Index(mutationKinds, b.Kind)),
 	)
 }
@@ -451,46 +452,34 @@ func (f *siteFinder) visit(n ast.Node) {
 	case *ast.IncDecStmt:
 		f.incDec(n)
 	case *ast.UnaryExpr:
-		if n.Op == token.SUB && !f.isConstZero(n.X) {
-			s := &site{node: n, form: formSign, helper: f.helperFor("neg", f.typeOf(n))}
-			repl := f.file.text(n.X)
-			if f.constValue(n.X) != nil && !f.compilesAlone(n, repl) {
-				f.unswitchable = append(f.unswitchable, f.newMutant(s, kindSign, repl, 0))
-				return
-			}
-			f.add(s, kindSign, repl, 0)
-		}
+		f.sign(n)
 	case *ast.BasicLit:
 		f.literal(n)
 	case *ast.Ident:
 		if obj := f.info.Uses[n]; obj != nil && obj.Parent() == types.Universe && (n.Name == "true" || n.Name == "false") {
 			repl := map[string]string{"true": "false", "false": "true"}[n.Name]
-			if f.compilesAlone(n, repl) {
-				f.add(&site{node: n, form: formBool}, kindConstant, repl, 0)
-			} else {
-				f.unswitchable = append(f.unswitchable, f.newMutant(&site{node: n}, kindConstant, repl, 0))
-			}
+			f.addConst(n, kindConstant, repl, 0)
 		}
 	case *ast.ExprStmt:
 		if _, ok := ast.Unparen(n.X).(*ast.CallExpr); ok {
 			s := &site{node: n, form: formRemoveCall}
 			if !f.inStatementList(n) || f.isTerminatingPanic(n) {
-				f.unswitchable = append(f.unswitchable, f.newMutant(s, kindCall, "", 0))
+				f.unswitchable = append(f.unswitchable, f.newMutant(s, n, kindCall, "", 0))
 				return
 			}
-			f.add(s, kindCall, "", 0)
+			f.add(s, n, kindCall, "", 0)
 		}
 	case *ast.ReturnStmt:
 		f.zeroReturn(n)
 	}
 }
 
-// add records a site with one mutant, or adds the mutant to the site
-// already recorded for the same node.
-func (f *siteFinder) add(s *site, kind, replacement string, alt token.Token) {
+// add records a site with one mutant of node, or adds the mutant to the
+// site already recorded for the same site node.
+func (f *siteFinder) add(s *site, node ast.Node, kind, replacement string, alt token.Token) *mutant {
 	if s.helper != nil && !s.helper.renderable(f.file.generics) {
-		f.unswitchable = append(f.unswitchable, f.newMutant(s, kind, replacement, alt))
-		return
+		f.unswitchable = append(f.unswitchable, f.newMutant(s, node, kind, replacement, alt))
+		return nil
 	}
 	if len(f.sites) > 0 && f.sites[len(f.sites)-1].node == s.node {
 		s = f.sites[len(f.sites)-1]
@@ -498,12 +487,14 @@ func (f *siteFinder) add(s *site, kind, replacement string, alt token.Token) {
 		s.file = f.file
 		f.sites = append(f.sites, s)
 	}
-	s.mutants = append(s.mutants, f.newMutant(s, kind, replacement, alt))
+	m := f.newMutant(s, node, kind, replacement, alt)
+	s.mutants = append(s.mutants, m)
+	return m
 }
 
-func (f *siteFinder) newMutant(s *site, kind, replacement string, alt token.Token) *mutant {
-	start, end := f.file.rawPos(s.node.Pos()), f.file.rawPos(s.node.End())
-	stmt := f.file.rawPos(f.anchor(s.node).Pos())
+func (f *siteFinder) newMutant(s *site, node ast.Node, kind, replacement string, alt token.Token) *mutant {
+	start, end := f.file.rawPos(node.Pos()), f.file.rawPos(node.End())
+	stmt := f.file.rawPos(f.anchor(node).Pos())
 	return &mutant{
 		Kind:        kind,
 		File:        f.file.name,
@@ -513,9 +504,10 @@ func (f *siteFinder) newMutant(s *site, kind, replacement string, alt token.Toke
 		EndCol:      end.Column,
 		StmtLine:    stmt.Line,
 		StmtCol:     stmt.Column,
-		Original:    f.file.text(s.node),
+		Original:    f.file.text(node),
 		Replacement: replacement,
 		site:        s,
+		node:        node,
 		alt:         alt,
 	}
 }
@@ -589,36 +581,116 @@ func isString(t types.Type) bool {
 }
 
 func (f *siteFinder) binary(n *ast.BinaryExpr) {
+	type alternative struct {
+		kind string
+		alt  token.Token
+	}
+	var alts []alternative
+	switch {
+	case boundaryAlt[n.Op] != token.ILLEGAL:
+		alts = []alternative{{kindBoundary, boundaryAlt[n.Op]}, {kindNegation, negationAlt[n.Op]}}
+	case negationAlt[n.Op] != token.ILLEGAL:
+		alts = []alternative{{kindNegation, negationAlt[n.Op]}}
+	case logicalAlt[n.Op] != token.ILLEGAL:
+		alts = []alternative{{kindLogical, logicalAlt[n.Op]}}
+	case arithmeticAlt[n.Op] != token.ILLEGAL:
+		alts = []alternative{{kindArithmetic, arithmeticAlt[n.Op]}}
+	default:
+		return
+	}
 	x := f.typeOf(n.X)
 	if isUntyped(f.info.TypeOf(n.X)) {
 		x = f.typeOf(n.Y)
 	}
-	switch {
-	case boundaryAlt[n.Op] != token.ILLEGAL:
-		s := &site{node: n, form: formOrdered, op: n.Op, helper: f.helperFor(opName[n.Op], x)}
-		f.add(s, kindBoundary, f.replaceOp(n, n.OpPos, n.Op, boundaryAlt[n.Op]), boundaryAlt[n.Op])
-		f.add(s, kindNegation, f.replaceOp(n, n.OpPos, n.Op, negationAlt[n.Op]), negationAlt[n.Op])
-	case negationAlt[n.Op] != token.ILLEGAL:
-		s := &site{node: n, form: formEquality, op: n.Op}
-		f.add(s, kindNegation, f.replaceOp(n, n.OpPos, n.Op, negationAlt[n.Op]), negationAlt[n.Op])
-	case logicalAlt[n.Op] != token.ILLEGAL:
-		s := &site{node: n, form: formLogical, op: n.Op}
-		f.add(s, kindLogical, f.replaceOp(n, n.OpPos, n.Op, logicalAlt[n.Op]), logicalAlt[n.Op])
-	case arithmeticAlt[n.Op] != token.ILLEGAL:
-		if f.equivalentArithmetic(n.Op, x, n.Y) {
-			return
+	if alts[0].kind == kindArithmetic && f.equivalentArithmetic(n.Op, x, n.Y) {
+		return
+	}
+	if f.constValue(n) != nil {
+		for _, a := range alts {
+			f.addConst(n, a.kind, f.replaceOp(n, n.OpPos, n.Op, a.alt), a.alt)
 		}
+		return
+	}
+	s := &site{node: n, op: n.Op}
+	switch alts[0].kind {
+	case kindBoundary:
+		s.form, s.helper = formOrdered, f.helperFor(opName[n.Op], x)
+	case kindNegation:
+		s.form = formEquality
+	case kindLogical:
+		s.form = formLogical
+	case kindArithmetic:
 		ts := []types.Type{x}
 		if n.Op == token.SHL || n.Op == token.SHR {
 			ts = []types.Type{f.typeOf(n.X), f.typeOf(n.Y)}
 		}
-		s := &site{node: n, form: formArithmetic, op: n.Op, helper: f.helperFor(opName[n.Op], ts...)}
-		repl := f.replaceOp(n, n.OpPos, n.Op, arithmeticAlt[n.Op])
-		if (f.constValue(n.X) != nil || f.constValue(n.Y) != nil) && !f.compilesAlone(n, repl) {
-			f.unswitchable = append(f.unswitchable, f.newMutant(s, kindArithmetic, repl, arithmeticAlt[n.Op]))
+		s.form, s.helper = formArithmetic, f.helperFor(opName[n.Op], ts...)
+	}
+	for _, a := range alts {
+		repl := f.replaceOp(n, n.OpPos, n.Op, a.alt)
+		if a.kind == kindArithmetic && (f.constValue(n.X) != nil || f.constValue(n.Y) != nil) && !f.compilesAlone(n, repl) {
+			f.unswitchable = append(f.unswitchable, f.newMutant(s, n, a.kind, repl, a.alt))
+			continue
+		}
+		f.add(s, n, a.kind, repl, a.alt)
+	}
+}
+
+// sign drops a unary minus.
+func (f *siteFinder) sign(n *ast.UnaryExpr) {
+	if n.Op != token.SUB || f.isConstZero(n.X) {
+		return
+	}
+	repl := f.file.text(n.X)
+	if f.constValue(n) != nil {
+		f.addConst(n, kindSign, repl, 0)
+		return
+	}
+	f.add(&site{node: n, form: formSign, helper: f.helperFor("neg", f.typeOf(n))}, n, kindSign, repl, 0)
+}
+
+// addConst records a mutant of n, a part of a constant expression. The
+// site is the largest constant expression holding n, which switches
+// between its text and its text with the mutant applied: both stay
+// constants of the expression's type, evaluated exactly by the compiler,
+// so that the original's value cannot change (typed run-time arithmetic
+// could overflow where constant arithmetic does not).
+func (f *siteFinder) addConst(n ast.Expr, kind, repl string, alt token.Token) {
+	root := n
+	for i := len(f.stack) - 1; i >= 0; i-- {
+		e, ok := f.stack[i].(ast.Expr)
+		if !ok || f.constValue(e) == nil {
+			break
+		}
+		root = e
+	}
+	s := &site{node: root, form: formConstExpr, helper: f.helperFor("pick", f.typeOf(root))}
+	src := f.file.src
+	mutated := string(src[f.file.offset(root.Pos()):f.file.offset(n.Pos())]) + repl +
+		string(src[f.file.offset(n.End()):f.file.offset(root.End())])
+	if strings.ContainsAny(mutated, "\n\r") {
+		// Repeated, the text would shift the lines after it: write it on
+		// one line (without its comments).
+		e, err := parser.ParseExpr(mutated)
+		if err != nil {
 			return
 		}
-		f.add(s, kindArithmetic, repl, arithmeticAlt[n.Op])
+		mutated = types.ExprString(e)
+		if strings.Contains(mutated, "…") {
+			f.unswitchable = append(f.unswitchable, f.newMutant(s, n, kind, repl, alt))
+			return
+		}
+	}
+	v, err := f.checkExpr(mutated, n.Pos())
+	if orig := f.constValue(root); err == nil && v != nil && comparableKinds(v, orig) && constant.Compare(v, token.EQL, orig) {
+		return // same value: an equivalent mutant
+	}
+	if err != nil || !f.compilesAlone(n, repl) {
+		f.unswitchable = append(f.unswitchable, f.newMutant(s, n, kind, repl, alt))
+		return
+	}
+	if m := f.add(s, n, kind, repl, alt); m != nil {
+		m.constExpr = mutated
 	}
 }
 
@@ -664,13 +736,13 @@ func (f *siteFinder) assign(n *ast.AssignStmt) {
 	repl := f.replaceOp(n, n.TokPos, n.Tok, alt)
 	divByZero := (alt == token.QUO_ASSIGN || alt == token.REM_ASSIGN) && f.isConst(n.Rhs[0], 0) && isInteger(t)
 	if divByZero || !f.chooseStmtForm(s, n, n.Lhs[0], formAssignIf, formAssignHelper) {
-		f.unswitchable = append(f.unswitchable, f.newMutant(s, kindAssignment, repl, alt))
+		f.unswitchable = append(f.unswitchable, f.newMutant(s, n, kindAssignment, repl, alt))
 		return
 	}
 	if s.form == formAssignHelper {
 		s.helper = f.helperFor(opName[assignOp[n.Tok]], ts...)
 	}
-	f.add(s, kindAssignment, repl, alt)
+	f.add(s, n, kindAssignment, repl, alt)
 }
 
 func (f *siteFinder) incDec(n *ast.IncDecStmt) {
@@ -678,13 +750,13 @@ func (f *siteFinder) incDec(n *ast.IncDecStmt) {
 	s := &site{node: n, op: n.Tok}
 	repl := f.replaceOp(n, n.TokPos, n.Tok, alt)
 	if !f.chooseStmtForm(s, n, n.X, formIncDecIf, formIncDecHelper) {
-		f.unswitchable = append(f.unswitchable, f.newMutant(s, kindIncDec, repl, alt))
+		f.unswitchable = append(f.unswitchable, f.newMutant(s, n, kindIncDec, repl, alt))
 		return
 	}
 	if s.form == formIncDecHelper {
 		s.helper = f.helperFor(opName[n.Tok], f.typeOf(n.X))
 	}
-	f.add(s, kindIncDec, repl, alt)
+	f.add(s, n, kindIncDec, repl, alt)
 }
 
 // chooseStmtForm picks how an assignment or increment switches: as an if
@@ -750,8 +822,9 @@ func (f *siteFinder) inStatementList(stmt ast.Stmt) bool {
 	return false
 }
 
-// isTerminatingPanic reports a panic call whose removal would leave a
-// function with results without its terminating statement.
+// isTerminatingPanic reports a panic call that the function around it needs
+// as its terminating statement: without it, a function with results would
+// not compile ("missing return").
 func (f *siteFinder) isTerminatingPanic(stmt *ast.ExprStmt) bool {
 	call := ast.Unparen(stmt.X).(*ast.CallExpr)
 	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
@@ -761,18 +834,69 @@ func (f *siteFinder) isTerminatingPanic(stmt *ast.ExprStmt) bool {
 	if b, ok := f.info.Uses[id].(*types.Builtin); !ok || b.Name() != "panic" {
 		return false
 	}
-	var list []ast.Stmt
-	switch p := f.parent().(type) {
-	case *ast.BlockStmt:
-		list = p.List
-	case *ast.CaseClause:
-		list = p.Body
-	case *ast.CommClause:
-		list = p.Body
-	default:
-		return true
+	sig, _ := f.enclosingSignature()
+	if sig == nil || sig.Results().Len() == 0 {
+		return false
 	}
-	return len(list) > 0 && list[len(list)-1] == stmt
+	body := f.decl.Body
+	for i := len(f.stack) - 1; i >= 0; i-- {
+		if lit, ok := f.stack[i].(*ast.FuncLit); ok {
+			body = lit.Body
+			break
+		}
+	}
+	return endsWith(body.List, stmt)
+}
+
+// endsWith reports whether the statement list is terminating by way of
+// target: target is its final statement, or the final statement of a
+// block, if-else, labeled statement, switch or select that ends the list
+// (the spec's terminating statements, which the list of a function with
+// results must end in). A for statement without condition is terminating
+// whatever its body holds.
+func endsWith(list []ast.Stmt, target ast.Stmt) bool {
+	var last ast.Stmt
+	for i := len(list) - 1; i >= 0; i-- {
+		if _, empty := list[i].(*ast.EmptyStmt); !empty {
+			last = list[i]
+			break
+		}
+	}
+	switch s := last.(type) {
+	case nil:
+		return false
+	case *ast.ExprStmt:
+		return s == target
+	case *ast.BlockStmt:
+		return endsWith(s.List, target)
+	case *ast.LabeledStmt:
+		return endsWith([]ast.Stmt{s.Stmt}, target)
+	case *ast.IfStmt:
+		return s.Else != nil && (endsWith(s.Body.List, target) || endsWith([]ast.Stmt{s.Else}, target))
+	case *ast.SwitchStmt:
+		return clausesEndWith(s.Body, target)
+	case *ast.TypeSwitchStmt:
+		return clausesEndWith(s.Body, target)
+	case *ast.SelectStmt:
+		return clausesEndWith(s.Body, target)
+	}
+	return false
+}
+
+func clausesEndWith(body *ast.BlockStmt, target ast.Stmt) bool {
+	for _, c := range body.List {
+		switch c := c.(type) {
+		case *ast.CaseClause:
+			if endsWith(c.Body, target) {
+				return true
+			}
+		case *ast.CommClause:
+			if endsWith(c.Body, target) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (f *siteFinder) literal(n *ast.BasicLit) {
@@ -803,13 +927,7 @@ func (f *siteFinder) literal(n *ast.BasicLit) {
 			return // too large for +1 to show
 		}
 	}
-	s := &site{node: n, form: formConstant, lit: text}
-	if !f.compilesAlone(n, text) {
-		f.unswitchable = append(f.unswitchable, f.newMutant(s, kindConstant, text, 0))
-		return
-	}
-	s.helper = f.helperFor("pick", f.typeOf(n))
-	f.add(s, kindConstant, text, 0)
+	f.addConst(n, kindConstant, text, 0)
 }
 
 // compilesAlone reports whether the mutant that writes repl in place of the
@@ -917,7 +1035,7 @@ func (f *siteFinder) zeroReturn(n *ast.ReturnStmt) {
 	for i := range zeros {
 		z, ok := zeroValue(sig.Results().At(i).Type(), typeTexts[i])
 		if !ok {
-			f.unswitchable = append(f.unswitchable, f.newMutant(&site{node: n}, kindReturn, "", 0))
+			f.unswitchable = append(f.unswitchable, f.newMutant(&site{node: n}, n, kindReturn, "", 0))
 			return
 		}
 		zeros[i] = z
@@ -926,7 +1044,7 @@ func (f *siteFinder) zeroReturn(n *ast.ReturnStmt) {
 		return // already returns zero values
 	}
 	s := &site{node: n, form: formZeroReturn, zeros: zeros}
-	f.add(s, kindReturn, "return "+strings.Join(zeros, ", "), 0)
+	f.add(s, n, kindReturn, "return "+strings.Join(zeros, ", "), 0)
 }
 
 // enclosingSignature is the signature of the innermost function around the
@@ -947,7 +1065,7 @@ func (f *siteFinder) enclosingSignature() (*types.Signature, *ast.FuncType) {
 
 // zeroValue spells the zero value of t, whose syntax in the signature is
 // text; the signature's syntax stays valid in the body, type parameters
-// included.
+// included. A type parameter's zero value is *new(T).
 func zeroValue(t types.Type, text string) (string, bool) {
 	if _, isParam := types.Unalias(t).(*types.TypeParam); !isParam {
 		switch u := t.Underlying().(type) {
@@ -968,6 +1086,13 @@ func zeroValue(t types.Type, text string) (string, bool) {
 	}
 	if strings.ContainsAny(text, "\n\r") {
 		return "", false // would shift the lines after it
+	}
+	switch t.Underlying().(type) {
+	case *types.Struct, *types.Array:
+		// A composite literal, unlike *new(T), is no copy of a lock for vet.
+		if !strings.HasPrefix(text, "(") {
+			return text + "{}", true
+		}
 	}
 	return "*new(" + text + ")", true
 }
@@ -1285,4 +1410,6 @@ func (c *schemataChecker) culprits(ms []*mutant) ([]*mutant, error) {
 	return append(a, b...), nil
 }
 
-var errNoSelector = errors.New("-selector must be a Go expression on one line")
+func mutantsArgs(a arguments) (any, error) {
+	return listMutants(a["dir"], a["file"], a["func"], a["max"])
+}

@@ -74,6 +74,15 @@ func TestMutantsGolden(t *testing.T) {
 	if err := os.WriteFile(legacyAll, runJSON(t, nil, "mutants", "-dir", legacy, "-max", "0"), 0o666); err != nil {
 		t.Fatal(err)
 	}
+	// An instrumented source whose code is not the file's any more.
+	instrumented, err := os.ReadFile(filepath.Join(tmp, "instrumented", "mutate.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(tmp, "changed.go")
+	if err := os.WriteFile(changed, bytes.Replace(instrumented, []byte("return x + y"), []byte("return y + x"), 1), 0o666); err != nil {
+		t.Fatal(err)
+	}
 	stale := filepath.Join(tmp, "stale.json")
 	if err := os.WriteFile(stale, []byte(`{"mutants": [{"id": 1, "kind": "sign", "file": "mutate.go",
 		"line": 120, "col": 10, "end_line": 120, "end_col": 12, "original": "-2", "replacement": "2"}]}`), 0o666); err != nil {
@@ -96,6 +105,8 @@ func TestMutantsGolden(t *testing.T) {
 		{name: "mutants_switch_tagless", args: []string{"mutants", "-dir", mutate, "-func", "Sign"}},
 		{name: "mutants_select", args: []string{"mutants", "-dir", mutate, "-func", "Drain"}},
 		{name: "mutants_terminating_panic", args: []string{"mutants", "-dir", mutate, "-func", "MustPositive"}},
+		{name: "mutants_removable_panic", args: []string{"mutants", "-dir", mutate, "-func", "Percent"}},
+		{name: "mutants_constant_index", args: []string{"mutants", "-dir", mutate, "-func", "Last3"}},
 		{name: "mutants_cap_default", args: []string{"mutants", "-dir", mutate}},
 		{name: "mutants_cap_file", args: []string{"mutants", "-dir", mutate, "-file", "mutate.go", "-max", "10"}},
 		{name: "mutants_legacy", args: []string{"mutants", "-dir", legacy, "-max", "0"}},
@@ -112,6 +123,8 @@ func TestMutantsGolden(t *testing.T) {
 			"-src", filepath.Join(legacy, "legacy.go"), "-mutants", legacyAll, "-selector", "gotestrl_5eed_mutant()"}},
 		{name: "schemata_stale", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
 			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", stale, "-selector", "m()"}},
+		{name: "schemata_instrumented_changed", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
+			"-src", changed, "-mutants", all, "-selector", "m()"}},
 		{name: "schemata_bad_selector", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
 			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", all, "-selector", "1 +"}},
 		{name: "schemata_missing_mutants", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
@@ -225,7 +238,7 @@ func TestSelectMutants(t *testing.T) {
 			for range sizes[k] {
 				node := &ast.BasicLit{ValuePos: tok.Pos(pos), Value: "0"}
 				pos += 3
-				pool = append(pool, &mutant{Kind: k, site: &site{file: tf, node: node}})
+				pool = append(pool, &mutant{Kind: k, node: node, site: &site{file: tf, node: node}})
 			}
 		}
 		slices.SortFunc(pool, compareMutants)
@@ -262,6 +275,52 @@ func TestSelectMutants(t *testing.T) {
 				t.Errorf("arithmetic picks at %v, want %v", arith, want)
 			}
 		}
+	}
+}
+
+// TestCulprits checks the fallback of the type-check: a mutant whose
+// rewritten form breaks the package somewhere outside its own code (here a
+// panic that its function needs, removed, which mutants otherwise keeps
+// out) is found by bisection, and the other mutants are kept.
+func TestCulprits(t *testing.T) {
+	tmp := t.TempDir()
+	extractTree(t, "testdata/mutants.txtar", tmp)
+	pkg, err := loadBuildable(filepath.Join(tmp, "mutate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, decls, err := targetFiles(pkg, "", "MustPositive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newSiteFinder(pkg, files[0])
+	f.walk(decls[files[0]][0])
+	var pool []*mutant
+	for _, s := range f.sites {
+		pool = append(pool, s.mutants...)
+	}
+	var panicStmt *ast.ExprStmt
+	ast.Inspect(decls[files[0]][0], func(n ast.Node) bool {
+		if e, ok := n.(*ast.ExprStmt); ok {
+			panicStmt = e
+		}
+		return true
+	})
+	s := &site{file: files[0], node: panicStmt, form: formRemoveCall}
+	bad := f.newMutant(s, panicStmt, kindCall, "", 0)
+	s.mutants = []*mutant{bad}
+	pool = append(pool[:2:2], append([]*mutant{bad}, pool[2:]...)...)
+
+	chk := newSchemataChecker(pkg, files)
+	valid, failed, err := chk.keepValid(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0] != bad {
+		t.Errorf("failed = %v, want only the removed panic", failed)
+	}
+	if len(valid) != len(pool)-1 {
+		t.Errorf("kept %d of %d mutants, want all but one", len(valid), len(pool))
 	}
 }
 

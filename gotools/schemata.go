@@ -17,6 +17,8 @@ import (
 	"strings"
 )
 
+var errNoSelector = errors.New("-selector must be a Go expression on one line")
+
 type schemataResult struct {
 	File    string `json:"file"`
 	Source  string `json:"source"`
@@ -167,21 +169,31 @@ type placedSite struct {
 	s          *site
 	n          ast.Node // the site's node in the source being rewritten
 	start, end int
-	ids        map[string]int // active mutant id by kind
+	ids        map[*mutant]int // the active mutants and their ids
+}
+
+// id is the id of the site's active mutant of kind, or 0.
+func (ps *placedSite) id(kind string) int {
+	for m, id := range ps.ids {
+		if m.Kind == kind {
+			return id
+		}
+	}
+	return 0
 }
 
 func (p *placement) offset(pos token.Pos) int { return p.tok.Offset(pos) }
 
-func (p *placement) add(s *site, n ast.Node, m *mutant) {
+func (p *placement) add(s *site, n ast.Node, m *mutant, id int) {
 	for _, ps := range p.sites {
 		if ps.s == s {
-			ps.ids[m.Kind] = m.ID
+			ps.ids[m] = id
 			return
 		}
 	}
 	p.sites = append(p.sites, &placedSite{
 		s: s, n: n, start: p.offset(n.Pos()), end: p.offset(n.End()),
-		ids: map[string]int{m.Kind: m.ID},
+		ids: map[*mutant]int{m: id},
 	})
 }
 
@@ -199,11 +211,11 @@ func (p *placement) sort() {
 func identityPlacement(tf *targetFile, active []*mutant) *placement {
 	p := &placement{src: tf.src, tok: tf.tok}
 	for i, m := range active {
-		mm := *m
-		if mm.ID == 0 {
-			mm.ID = i + 1
+		id := m.ID
+		if id == 0 {
+			id = i + 1
 		}
-		p.add(m.site, m.site.node, &mm)
+		p.add(m.site, m.site.node, m, id)
 	}
 	p.sort()
 	return p
@@ -276,7 +288,7 @@ func instrumentedPlacement(tf *targetFile, active []*mutant, src []byte, name st
 		if !slices.Equal(orig, got) {
 			return nil, fmt.Errorf("mutant %d (%s at %s:%d:%d): the node found on that line of the instrumented source has other text", m.ID, m.Kind, m.File, m.Line, m.Col)
 		}
-		p.add(s, n, m)
+		p.add(s, n, m, m.ID)
 	}
 	p.sort()
 	return p, nil
@@ -320,6 +332,10 @@ func siteKey(n ast.Node) string {
 		if n.Name == "true" || n.Name == "false" {
 			return "ident " + n.Name
 		}
+	case *ast.ParenExpr:
+		return "paren"
+	case *ast.CallExpr:
+		return "call"
 	case *ast.ExprStmt:
 		return "expr"
 	case *ast.ReturnStmt:
@@ -482,21 +498,21 @@ func (r *renderer) writeSite(ps *placedSite) {
 	switch s.form {
 	case formOrdered:
 		b := ps.n.(*ast.BinaryExpr)
-		r.printf("%s(%s, %d, %d, ", r.h.call(s.helper), r.sel, ps.ids[kindBoundary], ps.ids[kindNegation])
+		r.printf("%s(%s, %d, %d, ", r.h.call(s.helper), r.sel, ps.id(kindBoundary), ps.id(kindNegation))
 		r.writeOperands(b, ps)
 		r.printf(")")
 	case formArithmetic:
 		b := ps.n.(*ast.BinaryExpr)
-		r.printf("%s(%s, %d, ", r.h.call(s.helper), r.sel, ps.ids[kindArithmetic])
+		r.printf("%s(%s, %d, ", r.h.call(s.helper), r.sel, ps.id(kindArithmetic))
 		r.writeOperands(b, ps)
 		r.printf(")")
 	case formEquality:
 		r.printf("((")
 		r.writeRange(ps.start, ps.end, ps)
-		r.printf(") != (%s))", r.is(ps.ids[kindNegation]))
+		r.printf(") != (%s))", r.is(ps.id(kindNegation)))
 	case formLogical:
 		b := ps.n.(*ast.BinaryExpr)
-		m := "(" + r.is(ps.ids[kindLogical]) + ")"
+		m := "(" + r.is(ps.id(kindLogical)) + ")"
 		r.printf("((((")
 		r.writeNode(b.X, ps)
 		r.printf(") != %s)%s", m, strings.TrimRight(r.src(b.X.End(), b.OpPos), " \t"))
@@ -505,7 +521,7 @@ func (r *renderer) writeSite(ps *placedSite) {
 		r.printf(") != %s)) != %s)", m, m)
 	case formAssignIf:
 		a := ps.n.(*ast.AssignStmt)
-		k := ps.ids[kindAssignment]
+		k := ps.id(kindAssignment)
 		r.printf("if %s { ", r.is(k))
 		r.writeAssign(a, ps, assignmentAlt[a.Tok])
 		r.printf(" } else { ")
@@ -515,7 +531,7 @@ func (r *renderer) writeSite(ps *placedSite) {
 		a := ps.n.(*ast.AssignStmt)
 		r.writeNode(a.Lhs[0], ps)
 		r.printf("%s=%s", r.src(a.Lhs[0].End(), a.TokPos), r.src(a.TokPos+token.Pos(len(a.Tok.String())), a.Rhs[0].Pos()))
-		r.printf("%s(%s, %d, ", r.h.call(s.helper), r.sel, ps.ids[kindAssignment])
+		r.printf("%s(%s, %d, ", r.h.call(s.helper), r.sel, ps.id(kindAssignment))
 		r.writeNode(a.Lhs[0], ps)
 		r.printf(", ")
 		r.writeNode(a.Rhs[0], ps)
@@ -523,7 +539,7 @@ func (r *renderer) writeSite(ps *placedSite) {
 	case formIncDecIf:
 		x := ps.n.(*ast.IncDecStmt)
 		alt := map[token.Token]token.Token{token.INC: token.DEC, token.DEC: token.INC}[x.Tok]
-		r.printf("if %s { ", r.is(ps.ids[kindIncDec]))
+		r.printf("if %s { ", r.is(ps.id(kindIncDec)))
 		r.writeNode(x.X, ps)
 		r.printf("%s%s } else { ", r.src(x.X.End(), x.TokPos), alt)
 		r.writeNode(x.X, ps)
@@ -531,24 +547,33 @@ func (r *renderer) writeSite(ps *placedSite) {
 	case formIncDecHelper:
 		x := ps.n.(*ast.IncDecStmt)
 		r.writeNode(x.X, ps)
-		r.printf(" = %s(%s, %d, ", r.h.call(s.helper), r.sel, ps.ids[kindIncDec])
+		r.printf(" = %s(%s, %d, ", r.h.call(s.helper), r.sel, ps.id(kindIncDec))
 		r.writeNode(x.X, ps)
 		r.printf(")")
 	case formSign:
 		u := ps.n.(*ast.UnaryExpr)
-		r.printf("%s(%s, %d, %s", r.h.call(s.helper), r.sel, ps.ids[kindSign], r.src(u.OpPos+1, u.X.Pos()))
+		r.printf("%s(%s, %d, %s", r.h.call(s.helper), r.sel, ps.id(kindSign), r.src(u.OpPos+1, u.X.Pos()))
 		r.writeNode(u.X, ps)
 		r.printf(")")
-	case formConstant:
-		r.printf("%s(%s, %d, %s, %s)", r.h.call(s.helper), r.sel, ps.ids[kindConstant], s.lit, r.src(ps.n.Pos(), ps.n.End()))
-	case formBool:
-		r.printf("(%s != (%s))", r.src(ps.n.Pos(), ps.n.End()), r.is(ps.ids[kindConstant]))
+	case formConstExpr:
+		// Nested: pick(sel, k1, (m1), pick(sel, k2, (m2), (original))).
+		call := r.h.call(s.helper)
+		var n int
+		for _, m := range s.mutants {
+			if id, ok := ps.ids[m]; ok {
+				r.printf("%s(%s, %d, (%s), ", call, r.sel, id, m.constExpr)
+				n++
+			}
+		}
+		r.printf("(")
+		r.writeRange(ps.start, ps.end, ps)
+		r.printf(")%s", strings.Repeat(")", n))
 	case formRemoveCall:
-		r.printf("if %s != %d { ", r.sel, ps.ids[kindCall])
+		r.printf("if %s != %d { ", r.sel, ps.id(kindCall))
 		r.writeRange(ps.start, ps.end, ps)
 		r.printf(" }")
 	case formZeroReturn:
-		r.printf("if %s { return %s } else { ", r.is(ps.ids[kindReturn]), strings.Join(s.zeros, ", "))
+		r.printf("if %s { return %s } else { ", r.is(ps.id(kindReturn)), strings.Join(s.zeros, ", "))
 		r.writeRange(ps.start, ps.end, ps)
 		r.printf(" }")
 	default:
@@ -714,9 +739,4 @@ func helperDecl(name, op, constraint string, ts []string) string {
 	return fmt.Sprintf("%s(s, k uint32, x, y %s) %s { if s == k { return x %s y }; return x %s y }", head, t, t, arithmeticAlt[tok], tok)
 }
 
-// schemataCommand helpers for main.go's table.
 func schemataArgs(a arguments) (any, error) { return buildSchemata(a) }
-
-func mutantsArgs(a arguments) (any, error) {
-	return listMutants(a["dir"], a["file"], a["func"], a["max"])
-}
