@@ -2,6 +2,10 @@
 
     python train.py --config recipes/demo.yaml
 
+With no arguments, `python train.py` runs the real recipe, recipes/deepseek-coder-1.3b.yaml, on the
+real repos' dataset; what it needs and lacks (the dataset, a GPU, vLLM, a scorer, the hub) stops
+it in one line naming the command that makes it.
+
 On several GPUs, with generation by vLLM and the scorers listed in the recipe or in SCORING_URLS:
 
     accelerate launch --config_file recipes/accelerate/zero2.yaml train.py \
@@ -24,13 +28,15 @@ from pathlib import Path
 import yaml
 from trl import GRPOConfig, ModelConfig, ScriptArguments, TrlParser
 
+from common.errors import UserError, first_line
+from common.prerequisites import check_real_training, hub_hint
+from scoring.client import healthy_urls, scorer_urls
+
 logger = logging.getLogger("train")
 
+REAL_RECIPE = Path(__file__).resolve().parent / "recipes" / "deepseek-coder-1.3b.yaml"
+
 REQUIRED_COLUMNS = ("prompt", "repo", "package", "target_file", "target_function")
-
-
-class UserError(Exception):
-    """A mistake in the arguments or inputs: reported in one line, never as a traceback."""
 
 
 @dataclass
@@ -40,7 +46,7 @@ class GoTestScriptArguments(ScriptArguments):
         metadata={"help": "Reward functions, by name (training/rewards.py): go_test."},
     )
     scorer_urls: list[str] = field(
-        default_factory=lambda: os.environ.get("SCORING_URLS", "http://127.0.0.1:8000").split(),
+        default_factory=lambda: scorer_urls(),
         metadata={"help": "Scoring servers; batches are spread across them. Env: SCORING_URLS."},
     )
     logs_dir: str = field(
@@ -55,8 +61,7 @@ class GoTestScriptArguments(ScriptArguments):
     )
 
     def __post_init__(self):
-        if not self.scorer_urls:
-            raise ValueError("scorer_urls is empty: give at least one, e.g. http://127.0.0.1:8000")
+        self.scorer_urls = scorer_urls(self.scorer_urls)
         if self.dataset_name is None:
             raise ValueError("dataset_name is required: a folder from `python -m dataset.build`")
 
@@ -76,16 +81,6 @@ def load_rows(script_args: GoTestScriptArguments):
     if script_args.max_train_samples is not None:
         train = train.select(range(min(script_args.max_train_samples, len(train))))
     return train
-
-
-def live_scorers(urls: list[str], token: str | None) -> list[str]:
-    """The scorers that answer /health; none at all stops the run before the model loads."""
-    from scoring.client import ScoringError, healthy_urls
-
-    try:
-        return healthy_urls(urls, token)
-    except ScoringError as err:
-        raise UserError(str(err)) from err
 
 
 def load_model(model_args: ModelConfig, training_args: GRPOConfig):
@@ -108,7 +103,7 @@ def load_model(model_args: ModelConfig, training_args: GRPOConfig):
             trust_remote_code=training_args.trust_remote_code,
         )
     except (OSError, ValueError) as err:  # ValueError: not a path, nor a valid hub id
-        raise UserError(f"cannot load model {name!r}: {str(err).splitlines()[0]}") from err
+        raise UserError(f"cannot load model {name!r}: {first_line(err)}{hub_hint(name)}") from err
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
@@ -146,7 +141,7 @@ def main(script_args: GoTestScriptArguments, training_args: GRPOConfig, model_ar
     # Scorers (checked before the model loads)
     ############################################
     token = os.environ.get("SCORING_TOKEN")
-    scorers = live_scorers(script_args.scorer_urls, token)
+    scorers = healthy_urls(script_args.scorer_urls, token)
     logger.info("scoring with %s", ", ".join(scorers))
 
     #####################
@@ -200,6 +195,10 @@ def main(script_args: GoTestScriptArguments, training_args: GRPOConfig, model_ar
 
 
 def parse_args(argv: list[str] | None = None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        check_real_training(REAL_RECIPE)
+        argv = ["--config", str(REAL_RECIPE)]
     parser = TrlParser((GoTestScriptArguments, GRPOConfig, ModelConfig))
     try:
         return parser.parse_args_and_config(args=argv)

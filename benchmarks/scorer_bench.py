@@ -1,6 +1,6 @@
 """How fast the scoring server is, beside what a bare `go test` of the same file costs.
 
-    .venv/bin/python benchmarks/scorer_bench.py [--rounds 5]
+    .venv/bin/python -m benchmarks.scorer_bench [--rounds 5]
 
 On the sample packages (each one's own test file, posed as a completion), side by side in one run:
 
@@ -27,7 +27,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,11 +36,10 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import gotools
+from scoring.local_server import LocalScoringServer
 
-import gotools  # noqa: E402
-from scoring.local_server import LocalScoringServer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 REPOS = ROOT / "dataset" / "sample" / "repos"
 

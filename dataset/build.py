@@ -2,8 +2,9 @@
 
     python -m dataset.build --listing dataset/sample/listing.jsonl --source dir \\
         --out data/sample-dataset --repos-dir data/repos
-    python -m dataset.build --listing dataset/real/listing.jsonl --source goproxy \\
+    python -m dataset.build --listing dataset/real/listing.parquet --source goproxy \\
         --out data/real-dataset --repos-dir data/repos --workers 2
+    python -m dataset.build ... --executor ray --workers 64     # on a Ray cluster
 
 Stages: listing -> download -> extract -> module checks -> filters -> targets -> rows (see the
 package docstring). The dataset is saved with `datasets` in --out (load it with
@@ -26,13 +27,22 @@ from dataset.assemble import assemble
 from dataset.counts import Counts, render_table
 from dataset.extract import Limits
 from dataset.listing import ListingError, group_repos, read_rows, select_repos
-from dataset.pipeline import PipelineError, read_entries, run_pipeline, write_json_atomic
+from dataset.pipeline import (
+    EXECUTORS,
+    ExecutorSettings,
+    PipelineError,
+    read_entries,
+    run_pipeline,
+    write_json_atomic,
+)
 from dataset.repo import BuildSettings
 from dataset.sources import DEFAULT_GOPROXY, DEFAULT_MODULE_PATH, GITHUB_ARCHIVE, make_source
 from dataset.tokens import TokenCounter, TokenizerError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = ROOT / ".cache" / "dataset"
+# Slurm's usual largest job array; on Ray as many tasks would only queue.
+MAX_CLUSTER_TASKS = 1000
 
 
 class UsageError(Exception):
@@ -64,8 +74,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--goproxy", help=f"module proxy URL (default: $GOPROXY or {DEFAULT_GOPROXY})")
     p.add_argument("--module-path", default=DEFAULT_MODULE_PATH, help="repo -> module path")
     p.add_argument("--granularity", choices=("function", "file", "both"), default="both")
-    p.add_argument("--workers", type=int, default=1, help="repos built at once")
-    p.add_argument("--tasks", type=int, help="shards (default: 4 per worker; fixed per --out)")
+    p.add_argument(
+        "--workers", type=int, help="tasks run at once (default: 1 locally, all on a cluster)"
+    )
+    p.add_argument(
+        "--tasks",
+        type=int,
+        help=f"shards (default: 4 per worker, or one per repo up to {MAX_CLUSTER_TASKS} on a "
+        "cluster with no --workers; fixed per --out)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="datatrove executor: local processes, a Ray cluster, or a Slurm job array",
+    )
+    p.add_argument("--ray-address", help="Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
+    p.add_argument("--slurm-partition", help="--executor slurm: the partition (required)")
+    p.add_argument("--slurm-time", default="24:00:00", help="--executor slurm: time per task")
+    p.add_argument("--slurm-cpus-per-task", type=int, default=2, help="--executor slurm: CPUs")
     p.add_argument("--max-repos", type=int, help="keep the N most starred repos")
     p.add_argument("--min-stars", type=int, help="drop repos with fewer stars")
     p.add_argument("--license", action="append", help="accepted licence (repeat for several)")
@@ -112,6 +139,8 @@ def _check(args: argparse.Namespace) -> None:
     if args.source == "goproxy" and args.goproxy is None:
         proxies = [p for p in os.environ.get("GOPROXY", "").split(",") if p.startswith("http")]
         args.goproxy = proxies[0] if proxies else DEFAULT_GOPROXY
+    if args.executor == "slurm" and not args.slurm_partition:
+        raise UsageError("--executor slurm needs --slurm-partition")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
 
@@ -173,7 +202,12 @@ def prepare(args: argparse.Namespace, work_dir: Path) -> tuple[list, Counts, int
         licenses=args.license,
         max_repos=args.max_repos,
     )
-    tasks = args.tasks or max(1, min(len(entries), 4 * args.workers))
+    if args.tasks:
+        tasks = args.tasks
+    elif args.workers is None and args.executor != "local":
+        tasks = max(1, min(len(entries), MAX_CLUSTER_TASKS))
+    else:
+        tasks = max(1, min(len(entries), 4 * (args.workers or 1)))
     work_dir.mkdir(parents=True, exist_ok=True)
     tmp = work_dir / "repos.jsonl.tmp"
     tmp.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in entries), encoding="utf-8")
@@ -186,7 +220,7 @@ def prepare(args: argparse.Namespace, work_dir: Path) -> tuple[list, Counts, int
     return entries, counts, tasks
 
 
-def build(args: argparse.Namespace) -> dict:
+def build(args: argparse.Namespace) -> dict | None:
     started = time.monotonic()
     gotools.go_binary()  # a missing toolchain is reported before any work
     tokens = TokenCounter(args.tokenizer)
@@ -214,7 +248,16 @@ def build(args: argparse.Namespace) -> dict:
         max_prompt_tokens=args.max_prompt_tokens,
         limits=Limits(max_bytes=args.max_repo_mb << 20, max_files=args.max_repo_files),
     )
-    run_pipeline(work_dir, entries, settings, tasks=tasks, workers=args.workers)
+    how = ExecutorSettings(
+        kind=args.executor,
+        ray_address=args.ray_address,
+        slurm_partition=args.slurm_partition,
+        slurm_time=args.slurm_time,
+        slurm_cpus_per_task=args.slurm_cpus_per_task,
+    )
+    workers = args.workers or (1 if args.executor == "local" else -1)  # -1: no limit
+    if not run_pipeline(work_dir, entries, settings, tasks=tasks, workers=workers, how=how):
+        return None  # Slurm jobs submitted: the same command assembles once they are done
     about = {
         "elapsed_s": round(time.monotonic() - started, 1),
         "listing": str(Path(args.listing).resolve())
@@ -235,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
         report = build(args)
+        if report is None:
+            print(
+                f"Slurm jobs submitted (logs under {args.out / 'build' / 'datatrove'}); run the "
+                "same command again once they are done to assemble the dataset"
+            )
+            return 0
     except UsageError as err:
         print(f"dataset.build: error: {err}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gotools
+from dataset.context import fit_prompt
 from dataset.counts import Counts
 from dataset.download import DownloadCache, DownloadError
 from dataset.extract import ExtractError, Limits
@@ -32,7 +33,6 @@ from dataset.modules import (
     list_packages,
     load_problem,
 )
-from dataset.prompts import prompt_messages
 from dataset.targets import Target, package_targets
 from dataset.tokens import TokenCounter
 
@@ -189,18 +189,17 @@ class _RepoRun:
 
         self.stage = "targets"
         for target, module in targets:
-            messages = prompt_messages(target)
-            n_tokens = self.builder.tokens.count(messages)
+            fitted = fit_prompt(target, self.builder.tokens, self.settings.max_prompt_tokens)
             name = f"{posixpath.join(target.package, target.file)}:{target.function or '(file)'}"
             name = name.removeprefix("./")
-            if n_tokens > self.settings.max_prompt_tokens:
-                self.decide("targets", name, "prompt_too_long", f"{n_tokens} tokens")
+            if fitted is None:
+                self.decide("targets", name, "prompt_too_long", "the target alone is over it")
                 continue
-            self.decide("targets", name, None)
+            self.decide("targets", name, None, fitted.summary())
             self.rows.append(
                 {
                     "id": row_id(entry.repo, entry.revision, target),
-                    "prompt": messages,
+                    "prompt": fitted.messages,
                     "repo": entry.repo,
                     "package": target.package,
                     "target_file": target.file,
@@ -208,7 +207,7 @@ class _RepoRun:
                     "module": module.path,
                     "revision": entry.revision,
                     "granularity": target.granularity,
-                    "prompt_tokens": n_tokens,
+                    "prompt_tokens": fitted.tokens,
                 }
             )
         return None

@@ -1,4 +1,4 @@
-"""Prompt length in tokens, the measure of the token limit (prompts over it are dropped, not cut).
+"""Prompt length in tokens, the measure of the token limit (see dataset.context for its use).
 
 With `--tokenizer PATH` (a tokenizer folder as saved by transformers, or a tokenizer.json) the
 count is exact: the chat template applied with the generation prompt when the tokenizer has one,
@@ -52,6 +52,15 @@ class TokenCounter:
                 self._kind = "tokenizers"
         except Exception as err:  # each library raises its own kinds for a bad file
             raise TokenizerError(f"cannot load tokenizer {path}: {err}") from None
+
+    def count_text(self, text: str) -> int:
+        """The tokens of a piece of a message: what adding it to a prompt costs, about."""
+        self._load()
+        if self._tokenizer is None:
+            return math.ceil(len(text.encode()) / BYTES_PER_TOKEN_ESTIMATE)
+        if self._kind == "transformers":
+            return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def count(self, messages: list[dict[str, str]]) -> int:
         self._load()

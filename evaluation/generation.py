@@ -15,12 +15,14 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Protocol
 
-from evaluation.models import ModelSpec
+from common.errors import UserError, first_line
+from common.prerequisites import hub_hint
+from evaluation.model_specs import ModelSpec
 
 BACKENDS = ("auto", "transformers", "vllm")
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(UserError, RuntimeError):
     """A model or tokenizer that would not load; the message is one line."""
 
 
@@ -77,9 +79,13 @@ def load_generator(
     return TransformersGenerator(spec, sampling, dtype, trust_remote_code)
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+def _release_memory() -> None:
+    """Frees a closed model's memory now, so that the next model of the run has it."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _first_tokenizer(paths: list[str], trust_remote_code: bool):
@@ -123,7 +129,9 @@ class TransformersGenerator:
                 # Merged once here: generation then runs at the plain model's speed.
                 model = PeftModel.from_pretrained(model, spec.path).merge_and_unload()
         except (OSError, ValueError) as err:
-            raise ModelLoadError(f"cannot load model {spec.path}: {_first_line(err)}") from err
+            raise ModelLoadError(
+                f"cannot load model {spec.path}: {first_line(err)}{hub_hint(spec.path)}"
+            ) from err
         if self.tokenizer.chat_template is None:
             raise ModelLoadError(f"the tokenizer of {spec.path} has no chat template")
         self.tokenizer.padding_side = "left"
@@ -169,12 +177,8 @@ class TransformersGenerator:
         return Generation(text=text, tokens=len(kept), truncated=end is None)
 
     def close(self) -> None:
-        import torch
-
         del self.model
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        _release_memory()
 
 
 # vLLM --------------------------------------------------------------------------------------------
@@ -215,7 +219,9 @@ class VLLMGenerator:
                 **options,
             )
         except (OSError, ValueError) as err:
-            raise ModelLoadError(f"cannot load model {spec.path}: {_first_line(err)}") from err
+            raise ModelLoadError(
+                f"cannot load model {spec.path}: {first_line(err)}{hub_hint(spec.path)}"
+            ) from err
 
     def generate(self, conversations: list[list[dict]], seeds: list[int]) -> list[Generation]:
         from vllm import SamplingParams
@@ -244,9 +250,5 @@ class VLLMGenerator:
         ]
 
     def close(self) -> None:
-        import torch
-
         del self.llm
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        _release_memory()

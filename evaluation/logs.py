@@ -90,14 +90,6 @@ class SampleWriter:
         self.close()
 
 
-def write_json(path: Path, data: dict) -> None:
-    """Written beside and renamed, so that a reader never sees half a file."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    partial.replace(path)
-
-
 def read_json(path: Path) -> dict | None:
     path = Path(path)
     return json.loads(path.read_text()) if path.exists() else None

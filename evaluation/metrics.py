@@ -5,7 +5,8 @@ the k samples of that target), `turn` (1, or 2 after the fix turn), and the scor
 `reward`, `tests`, `coverage` and `assertions`.
 
 A sample with status `error` is a failure of the scorer, not of the model: it is counted in
-`errors` and left out of every other figure (its reward is null, never 0).
+`errors` and left out of every other figure (its reward is null, never 0). The per-sample figures
+(build rate, run rate, pass share, coverage...) are scoring.figures', the same that training logs.
 
 Intervals are percentile bootstraps over targets: a resample draws targets with replacement and
 takes all the scored samples of each, because the k samples of one target are not independent.
@@ -19,10 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-ERROR = "error"
-# As the scorer's own batch statistics count them (scoring/client.py ScoreStats): the test file
-# compiled; a timeout or a file without tests ran after building.
-BUILT_STATUSES = frozenset({"ok", "no_tests", "timeout"})
+from scoring import figures
+
 CONFIDENCE = 0.95
 
 
@@ -48,25 +47,6 @@ def by_model(records: Iterable[dict]) -> dict[str, list[dict]]:
     for record in records:
         models[record["model"]].append(record)
     return dict(models)
-
-
-def is_runnable(record: dict) -> bool:
-    """Built and ran at least one test: the scorer's `ok`."""
-    return record["status"] == "ok"
-
-
-def pass_share(record: dict) -> float:
-    tests = record["tests"]
-    ran = tests["passed"] + tests["failed"]
-    return tests["passed"] / ran if ran else 0.0
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return float(np.mean(values)) if len(values) else None
-
-
-def _share(flags: Sequence[bool]) -> float | None:
-    return _mean([float(f) for f in flags])
 
 
 # Bootstrap -----------------------------------------------------------------------------------
@@ -101,7 +81,7 @@ def bootstrap_ratio_ci(
 def _target_rewards(records: Iterable[dict]) -> dict[str, list[float]]:
     rewards: dict[str, list[float]] = defaultdict(list)
     for record in records:
-        if record["status"] != ERROR:
+        if not figures.is_error(record):
             rewards[record["id"]].append(float(record["reward"]))
     return dict(rewards)
 
@@ -111,11 +91,9 @@ def _target_rewards(records: Iterable[dict]) -> dict[str, list[float]]:
 
 def model_metrics(records: Sequence[dict], *, resamples: int = 2000, seed: int = 0) -> dict:
     """Every figure of one model's samples (one turn view: first_turn or after_fix)."""
-    statuses = Counter(r["status"] for r in records)
-    scored = [r for r in records if r["status"] != ERROR]
-    runnable = [r for r in scored if is_runnable(r)]
+    scored = figures.scored(records)
     per_target = _target_rewards(scored)
-    targets_ok = {r["id"] for r in scored if r["status"] == "ok"}
+    targets_ok = {r["id"] for r in scored if figures.is_runnable(r)}
     interval = bootstrap_ratio_ci(
         [sum(v) for v in per_target.values()],
         [len(v) for v in per_target.values()],
@@ -125,21 +103,15 @@ def model_metrics(records: Sequence[dict], *, resamples: int = 2000, seed: int =
     samples_per_target = Counter(r["id"] for r in records)
     return {
         "n": len(records),
-        "errors": statuses.get(ERROR, 0),
+        "errors": len(records) - len(scored),
         "scored": len(scored),
         "targets": len(per_target),
         "k": max(samples_per_target.values(), default=0),
-        "reward": _mean([float(r["reward"]) for r in scored]),
+        "reward": figures.mean([float(r["reward"]) for r in scored]),
         "reward_ci": list(interval) if interval else None,
-        "build_rate": _share([r["status"] in BUILT_STATUSES for r in scored]),
-        "run_rate": _share([is_runnable(r) for r in scored]),
-        "pass_share": _mean([pass_share(r) for r in runnable]),
-        "all_passed_rate": _share([is_runnable(r) and r["tests"]["failed"] == 0 for r in scored]),
-        "coverage": _mean([r["coverage"] or 0.0 for r in scored]),
-        "coverage_runnable": _mean([r["coverage"] or 0.0 for r in runnable]),
-        "no_assertion_share": _share([r.get("assertions") == 0 for r in runnable]),
-        "targets_with_ok": _share([t in targets_ok for t in per_target]),
-        "status_counts": dict(sorted(statuses.items())),
+        **figures.rates(records),
+        "targets_with_ok": figures.share([t in targets_ok for t in per_target]),
+        "status_counts": figures.status_counts(records),
     }
 
 
@@ -159,10 +131,10 @@ def paired_difference(
     )
     return {
         "targets": len(shared),
-        "difference": _mean(differences),
+        "difference": figures.mean(differences),
         "difference_ci": list(interval) if interval else None,
-        "baseline_reward": _mean([float(np.mean(base[t])) for t in shared]),
-        "candidate_reward": _mean([float(np.mean(cand[t])) for t in shared]),
+        "baseline_reward": figures.mean([float(np.mean(base[t])) for t in shared]),
+        "candidate_reward": figures.mean([float(np.mean(cand[t])) for t in shared]),
     }
 
 
@@ -171,14 +143,14 @@ def fix_turn_metrics(records: Sequence[dict]) -> dict:
     first = {sample_key(r): r for r in first_turn(records)}
     second = [r for r in records if int(r.get("turn", 1)) == 2]
     pairs = [(first[sample_key(r)], r) for r in second if sample_key(r) in first]
-    scored = [(a, b) for a, b in pairs if a["status"] != ERROR and b["status"] != ERROR]
+    scored = [(a, b) for a, b in pairs if not figures.is_error(a) and not figures.is_error(b)]
     return {
         "attempted": len(second),
         "scored": len(scored),
-        "now_ok": sum(b["status"] == "ok" for _, b in scored),
-        "now_all_passed": sum(is_runnable(b) and b["tests"]["failed"] == 0 for _, b in scored),
-        "reward_before": _mean([float(a["reward"]) for a, _ in scored]),
-        "reward_after": _mean([float(b["reward"]) for _, b in scored]),
+        "now_ok": sum(figures.is_runnable(b) for _, b in scored),
+        "now_all_passed": sum(figures.all_passed(b) for _, b in scored),
+        "reward_before": figures.mean([float(a["reward"]) for a, _ in scored]),
+        "reward_after": figures.mean([float(b["reward"]) for _, b in scored]),
     }
 
 

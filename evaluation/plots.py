@@ -1,4 +1,4 @@
-"""The notebook's plots, each drawn from a samples frame (report.samples_frame) onto given axes."""
+"""The notebook's plots, each drawn from a samples frame (tables.samples_frame) onto given axes."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def coverage_histograms(samples, models, ax) -> None:
 
 
 def group_differences(differences, column, ax) -> None:
-    """Paired reward differences per group with their intervals (report.per_group_differences)."""
+    """Paired reward differences per group with their intervals (tables.per_group_differences)."""
     rows = differences.dropna(subset=["difference"]).reset_index(drop=True)
     positions = np.arange(len(rows))
     errors = [rows["difference"] - rows["low"], rows["high"] - rows["difference"]]

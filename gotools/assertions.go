@@ -10,7 +10,11 @@ import (
 type assertionsResult struct {
 	Assertions *int `json:"assertions"`
 	// Tests is null, not [], when the file does not parse.
-	Tests      []string `json:"tests"`
+	Tests []string `json:"tests"`
+	// Imports are the import paths the file declares, in source order:
+	// what the scorer may have to fetch, read from the syntax and never
+	// from compiler output that the file's own strings could imitate.
+	Imports    []string `json:"imports"`
 	ParseError string   `json:"parse_error,omitempty"`
 }
 
@@ -62,7 +66,22 @@ func countAssertions(filename string, src []byte) *assertionsResult {
 			}
 		}
 	}
-	return &assertionsResult{Assertions: &c.n, Tests: testFuncs(f)}
+	return &assertionsResult{Assertions: &c.n, Tests: testFuncs(f), Imports: importPaths(f)}
+}
+
+// importPaths lists the paths of f's imports, each once, in source order.
+func importPaths(f *ast.File) []string {
+	paths := []string{}
+	seen := make(map[string]bool)
+	for _, imp := range f.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil || seen[p] {
+			continue
+		}
+		seen[p] = true
+		paths = append(paths, p)
+	}
+	return paths
 }
 
 // A kind says what an identifier denotes, as far as counting cares.

@@ -35,12 +35,15 @@
 //
 //	{"package": "lib", "import_path": "example.com/m/lib", "dir": "/abs/lib",
 //	 "files": ["list.go", ...],
+//	 "imports": [{"file": "kind.go", "start_line": 3, "end_line": 3}, ...],
 //	 "functions": [{"name": "List.Push", "file": "list.go",
 //	                "start_line": 13, "end_line": 18,
 //	                "receiver": "List", "exported": true, "generic": true,
 //	                "statements": 3,
 //	                "deps": [{"name": "List", "kind": "type", "file": "list.go",
-//	                          "start_line": 4, "end_line": 8}, ...]}],
+//	                          "start_line": 4, "end_line": 8, "depth": 1,
+//	                          "body_line": 0, "body_col": 0}, ...],
+//	                "constructors": [{"name": "Map", "kind": "func", ...}]}],
 //	 "errors": ["kind.go:8:18: undefined: x"]}
 //
 // Files are the non-test files the build includes. A function's name is
@@ -63,6 +66,23 @@
 // whole, and is named after the first member that is used; a method is
 // named "Type.Method". Kind is one of type, const, var, func and method.
 // Deps and functions are sorted by file and line; deps are unique by span.
+// A dependency's depth is 1 when the function itself uses it, 2 when only
+// what it uses does, and so on (the least such number). Body_line and
+// body_col locate the opening brace of a function's or method's body
+// (1-based, the column in bytes), so that its signature can be shown
+// alone; both are 0 for other declarations and for a function without a
+// body.
+//
+// Constructors are the plain functions of the package (not methods) whose
+// results are, or hold through pointers, slices, arrays, maps or channels,
+// a type of this package that the function's receiver or parameters are
+// made of alike: what a test calls to build its inputs. Those that make the
+// receiver's type come first, then those that make a parameter's type,
+// each group by file and line; the function itself is never one. Their
+// depth is their depth as a dependency, or 0 when they are not one.
+//
+// Imports are the spans of the import declarations of each file, by file
+// and line.
 //
 // Type errors do not stop funcs: they are listed in errors, with positions
 // relative to PKGDIR, and everything that could be resolved is reported. A
@@ -129,10 +149,10 @@
 // # assertions
 //
 // Assertions counts the checks a test file makes, and lists the top-level
-// tests it declares, from its syntax alone (the file need not compile, nor
-// be in a package):
+// tests and the imports it declares, from its syntax alone (the file need
+// not compile, nor be in a package):
 //
-//	{"assertions": 7, "tests": ["TestParse", "TestParse_empty"]}
+//	{"assertions": 7, "tests": ["TestParse", "TestParse_empty"], "imports": ["strings", "testing"]}
 //
 // A check is a call of Error, Errorf, Fatal, Fatalf, Fail or FailNow on an
 // identifier declared with type *testing.T, *testing.B, *testing.F or
@@ -156,9 +176,12 @@
 // was imported). TestMain(*testing.M) is not a test; TestMain(*testing.T)
 // is. Benchmarks, fuzz targets and examples are not listed.
 //
+// Imports are the paths of the file's import declarations, each once, in
+// source order.
+//
 // A file that does not parse gives
 //
-//	{"assertions": null, "tests": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
+//	{"assertions": null, "tests": null, "imports": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
 //
 // and exit status 0.
 //

@@ -20,6 +20,7 @@ type funcsResult struct {
 	ImportPath string     `json:"import_path"`
 	Dir        string     `json:"dir"`
 	Files      []string   `json:"files"`
+	Imports    []span     `json:"imports"`
 	Functions  []function `json:"functions"`
 	Errors     []string   `json:"errors"`
 }
@@ -34,6 +35,9 @@ type function struct {
 	Generic    bool   `json:"generic"`
 	Statements int    `json:"statements"`
 	Deps       []dep  `json:"deps"`
+	// Constructors are the functions of the package that return the
+	// receiver's or a parameter's type: what a test calls to build them.
+	Constructors []dep `json:"constructors"`
 }
 
 type dep struct {
@@ -42,13 +46,21 @@ type dep struct {
 	File      string `json:"file"`
 	StartLine int    `json:"start_line"`
 	EndLine   int    `json:"end_line"`
+	// Depth is 1 for what the function uses itself, 2 for what those use,
+	// and so on; 0 for a constructor that is not a dependency.
+	Depth int `json:"depth"`
+	// BodyLine and BodyCol locate the opening brace of a function's body
+	// (1-based, the column in bytes), so that a prompt can show the
+	// signature alone; both 0 for other declarations.
+	BodyLine int `json:"body_line"`
+	BodyCol  int `json:"body_col"`
 }
 
 // A span is a range of whole lines of one file.
 type span struct {
-	File      string
-	StartLine int
-	EndLine   int
+	File      string `json:"file"`
+	StartLine int    `json:"start_line"`
+	EndLine   int    `json:"end_line"`
 }
 
 // A decl is one top-level declaration, the unit in which a prompt shows
@@ -95,12 +107,23 @@ func loadFuncs(dir string) (*funcsResult, error) {
 		ImportPath: pkg.PkgPath,
 		Dir:        abs,
 		Files:      []string{},
+		Imports:    []span{},
 		Functions:  []function{},
 		Errors:     []string{},
 	}
 	for _, f := range pkg.GoFiles {
 		res.Files = append(res.Files, filepath.Base(f))
 	}
+	for _, f := range pkg.Syntax {
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+				res.Imports = append(res.Imports, nodeSpan(pkg.Fset, gd, nil))
+			}
+		}
+	}
+	slices.SortFunc(res.Imports, func(a, b span) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.StartLine, b.StartLine))
+	})
 	hasTypeErrors := slices.ContainsFunc(pkg.Errors, func(e packages.Error) bool { return e.Kind == packages.TypeError })
 	for _, e := range pkg.Errors {
 		// With type errors, go list's failed compile ("# pkg\n...") only
@@ -291,10 +314,13 @@ func (x *declIndex) function(fd *ast.FuncDecl) function {
 		Deps:       []dep{},
 	}
 
-	// Walk the dependency graph from fd. Each reached declaration is named
-	// after the first-declared object through which it was reached, which
-	// for a grouped declaration is the member the code actually uses.
+	// Walk the dependency graph from fd, breadth first, so that each
+	// declaration is first reached at its least depth. Each reached
+	// declaration is named after the first-declared object through which
+	// it was reached, which for a grouped declaration is the member the
+	// code actually uses.
 	named := map[*decl]types.Object{self: nil}
+	depth := map[*decl]int{self: 0}
 	queue := []*decl{self}
 	for len(queue) > 0 {
 		d := queue[0]
@@ -308,6 +334,7 @@ func (x *declIndex) function(fd *ast.FuncDecl) function {
 				continue
 			}
 			named[dd] = obj
+			depth[dd] = depth[d] + 1
 			queue = append(queue, dd)
 		}
 	}
@@ -315,28 +342,137 @@ func (x *declIndex) function(fd *ast.FuncDecl) function {
 		if d == self {
 			continue
 		}
-		name := obj.Name()
-		if fd, ok := d.node.(*ast.FuncDecl); ok {
-			name = funcName(fd) // "Type.Method", as in Functions
-		}
-		fn.Deps = append(fn.Deps, dep{
-			Name:      name,
-			Kind:      objKind(obj),
-			File:      d.span.File,
-			StartLine: d.span.StartLine,
-			EndLine:   d.span.EndLine,
-		})
+		fn.Deps = append(fn.Deps, x.dep(d, obj, depth[d]))
 	}
-	slices.SortFunc(fn.Deps, func(a, b dep) int {
-		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.StartLine, b.StartLine),
-			cmp.Compare(a.EndLine, b.EndLine), strings.Compare(a.Name, b.Name))
-	})
+	sortDeps(fn.Deps)
 	// Declarations sharing lines (type A int; type B int) would show the
 	// same text twice.
 	fn.Deps = slices.CompactFunc(fn.Deps, func(a, b dep) bool {
 		return a.File == b.File && a.StartLine == b.StartLine && a.EndLine == b.EndLine
 	})
+
+	wanted := x.ownTypes(fd)
+	var ofRecv, ofParams []dep
+	for _, c := range x.funcs {
+		if c == fd || c.Recv != nil {
+			continue
+		}
+		made := x.resultTypes(c)
+		d := x.decls[c]
+		switch {
+		case wanted.recv != nil && made[wanted.recv]:
+			ofRecv = append(ofRecv, x.dep(d, x.info.Defs[c.Name], depth[d]))
+		case slices.ContainsFunc(wanted.params, func(t *types.TypeName) bool { return made[t] }):
+			ofParams = append(ofParams, x.dep(d, x.info.Defs[c.Name], depth[d]))
+		}
+	}
+	sortDeps(ofRecv)
+	sortDeps(ofParams)
+	fn.Constructors = append(append([]dep{}, ofRecv...), ofParams...)
 	return fn
+}
+
+func (x *declIndex) dep(d *decl, obj types.Object, depth int) dep {
+	name := obj.Name()
+	dp := dep{
+		Kind:      objKind(obj),
+		File:      d.span.File,
+		StartLine: d.span.StartLine,
+		EndLine:   d.span.EndLine,
+		Depth:     depth,
+	}
+	if fd, ok := d.node.(*ast.FuncDecl); ok {
+		name = funcName(fd) // "Type.Method", as in Functions
+		if fd.Body != nil {
+			p := x.fset.PositionFor(fd.Body.Lbrace, false)
+			dp.BodyLine, dp.BodyCol = p.Line, p.Column
+		}
+	}
+	dp.Name = name
+	return dp
+}
+
+func sortDeps(deps []dep) {
+	slices.SortFunc(deps, func(a, b dep) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.StartLine, b.StartLine),
+			cmp.Compare(a.EndLine, b.EndLine), strings.Compare(a.Name, b.Name))
+	})
+}
+
+// ownTypes are the types declared in this package that fd's receiver and
+// parameters are made of.
+type ownTypes struct {
+	recv   *types.TypeName
+	params []*types.TypeName
+}
+
+func (x *declIndex) ownTypes(fd *ast.FuncDecl) ownTypes {
+	var own ownTypes
+	obj, ok := x.info.Defs[fd.Name].(*types.Func)
+	if !ok {
+		return own
+	}
+	sig := obj.Signature()
+	if recv := sig.Recv(); recv != nil {
+		if names := x.namedIn(recv.Type()); len(names) > 0 {
+			own.recv = names[0]
+		}
+	}
+	for i := range sig.Params().Len() {
+		for _, t := range x.namedIn(sig.Params().At(i).Type()) {
+			if t != own.recv && !slices.Contains(own.params, t) {
+				own.params = append(own.params, t)
+			}
+		}
+	}
+	return own
+}
+
+// resultTypes are the types declared in this package that fd's results are
+// made of.
+func (x *declIndex) resultTypes(fd *ast.FuncDecl) map[*types.TypeName]bool {
+	obj, ok := x.info.Defs[fd.Name].(*types.Func)
+	if !ok {
+		return nil
+	}
+	made := make(map[*types.TypeName]bool)
+	results := obj.Signature().Results()
+	for i := range results.Len() {
+		for _, t := range x.namedIn(results.At(i).Type()) {
+			made[t] = true
+		}
+	}
+	return made
+}
+
+// namedIn lists the named types of this package that t is, or holds
+// through pointers, slices, arrays, maps and channels: a test that needs a
+// []*Rule needs a Rule.
+func (x *declIndex) namedIn(t types.Type) []*types.TypeName {
+	var names []*types.TypeName
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		switch t := types.Unalias(t).(type) {
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Named:
+			obj := t.Origin().Obj()
+			if x.byObj[obj] != nil {
+				names = append(names, obj)
+			}
+		}
+	}
+	walk(t)
+	return names
 }
 
 func objKind(obj types.Object) string {

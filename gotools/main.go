@@ -42,12 +42,15 @@ var argHelp = map[string]string{
 	"files":       "the package's files to instrument, base names, comma-separated",
 	"func":        `restrict to this function ("Func" or "Type.Method")`,
 	"import_path": "import path of the package under test",
+	"max":         "most mutants to list (default 24; 0 lists all)",
 	"memory":      "the prefix that instrument gave the package",
+	"mutants":     "the JSON written by gotools mutants",
 	"name":        "file name the source is treated as (default: base name of -src)",
 	"out":         "folder for the instrumented files",
 	"package":     "name of the package under test",
 	"prefix":      "secret prefix of the names it adds (default: a fresh one)",
 	"profile":     "cover profile written by go test -coverprofile",
+	"selector":    "Go expression of type uint32 that holds the mutant id at run time",
 	"src":         "Go source file",
 	"src_text":    "Go source text (serve only)",
 }
@@ -106,6 +109,21 @@ var commands = []*command{
 			}
 			return countAssertions(name, src), nil
 		},
+	},
+	{
+		name:     "mutants",
+		synopsis: "gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]",
+		args:     []string{"dir", "file", "func", "max"},
+		required: []string{"dir"},
+		do:       mutantsArgs,
+	},
+	{
+		name:      "schemata",
+		synopsis:  "gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR",
+		args:      []string{"dir", "file", "src", "mutants", "selector"},
+		serveOnly: []string{"src_text", "mutants_text"},
+		required:  []string{"dir", "file", "selector"},
+		do:        schemataArgs,
 	},
 	{
 		name:     "instrument",

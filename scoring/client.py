@@ -1,4 +1,4 @@
-"""Clients of the scoring server, and the TRL reward function built on them.
+"""Clients of the scoring server, synchronous and asynchronous (training.rewards builds on them).
 
     from scoring.client import ScoringClient
     with ScoringClient("http://127.0.0.1:8000") as client:
@@ -6,6 +6,7 @@
 
 Several servers may be given: a batch is cut into chunks (at most the contract's 1024 items each)
 that are spread across them; a chunk whose server fails is retried with backoff on the next one.
+Both clients follow one retry path (`_attempts`); they differ only in how they wait and post.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import logging
 import math
 import os
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from common.errors import UserError
 
 logger = logging.getLogger("scoring.client")
 
@@ -33,14 +35,27 @@ class ScoringError(RuntimeError):
     """No server could score a batch after every retry."""
 
 
-def _urls(urls: str | Sequence[str] | None) -> list[str]:
+class NoHealthyScorer(UserError, ScoringError):
+    """None of the servers given answers /health: the user's to start one, said in one line."""
+
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def scorer_urls(urls: str | Sequence[str] | None = None) -> list[str]:
+    """The scoring servers' URLs: from SCORING_URLS when None; commas and spaces both separate.
+
+    The one reading of a list of scorers, for train.py, eval.py and the clients alike: a recipe's
+    list, a flag's `--scorer_urls a,b` and the environment's `"a b"` all give [a, b].
+    """
     if urls is None:
-        urls = os.environ.get("SCORING_URLS", "http://127.0.0.1:8000")
+        urls = os.environ.get("SCORING_URLS", DEFAULT_URL)
     if isinstance(urls, str):
-        urls = urls.replace(",", " ").split()
-    if not urls:
-        raise ValueError("no scoring server URL given (e.g. http://127.0.0.1:8000)")
-    return [u.rstrip("/") for u in urls]
+        urls = [urls]
+    parsed = [url.rstrip("/") for text in urls for url in text.replace(",", " ").split()]
+    if not parsed:
+        raise ValueError(f"scorer_urls is empty: give at least one, e.g. {DEFAULT_URL}")
+    return parsed
 
 
 def _chunks(items: list[dict], servers: int, chunk_size: int) -> list[list[dict]]:
@@ -76,7 +91,7 @@ class _Options:
 
 def _options(urls, token, retries, backoff_s, chunk_size) -> _Options:
     return _Options(
-        urls=_urls(urls),
+        urls=scorer_urls(urls),
         token=token if token is not None else os.environ.get("SCORING_TOKEN"),
         retries=retries,
         backoff_s=backoff_s,
@@ -100,12 +115,36 @@ def _check(response: httpx.Response, opts: _Options, url: str, expected: int) ->
     return results
 
 
+Outcome = httpx.Response | httpx.TransportError
+
+
+def _attempts(opts: _Options, index: int, size: int) -> Generator[tuple[float, str], Outcome, list]:
+    """The retry path of the chunk at `index` of a batch, without its I/O.
+
+    Yields (seconds to wait, server to post to) and is sent what the post gave, the response or
+    the transport error; returns the results, or raises ScoringError once every try failed. The
+    chunks of one batch start on different servers, and each try moves to the next one.
+    """
+    errors = []
+    for attempt in range(opts.retries + 1):
+        url = opts.urls[(index + attempt) % len(opts.urls)]
+        outcome = yield (opts.backoff_s * 2 ** (attempt - 1) if attempt else 0.0), url
+        if isinstance(outcome, httpx.TransportError):
+            errors.append(opts.failure(url, outcome))
+            continue
+        try:
+            return _check(outcome, opts, url, size)
+        except _Retry as err:
+            errors.append(str(err))
+    raise ScoringError(f"scoring failed after {len(errors)} tries: {errors[-1]}")
+
+
 def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> list[str]:
-    """The servers that answer /health with 200; a ScoringError saying why when none does."""
-    token = token if token is not None else os.environ.get("SCORING_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    """The servers that answer /health with 200; NoHealthyScorer saying why when none does."""
+    opts = _options(urls, token, retries=0, backoff_s=0.0, chunk_size=MAX_ITEMS)
+    headers = opts.headers()
     live, dead = [], []
-    for url in _urls(urls):
+    for url in opts.urls:
         try:
             response = httpx.get(f"{url}/health", headers=headers, timeout=10)
             if response.status_code == 200:
@@ -117,7 +156,7 @@ def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> 
     for server in dead:
         logger.warning("scorer not healthy: %s", server)
     if not live:
-        raise ScoringError(
+        raise NoHealthyScorer(
             f"no scoring server is healthy: {'; '.join(dead)}. Start one with "
             "`fastapi run scoring/scoring_server.py` (see the README) or set scorer_urls"
         )
@@ -162,17 +201,18 @@ class ScoringClient:
         return results
 
     def _score_chunk(self, chunk: list[dict], index: int) -> list[dict]:
-        errors = []
-        for attempt in range(self.opts.retries + 1):
-            url = self.opts.urls[(index + attempt) % len(self.opts.urls)]
+        attempts = _attempts(self.opts, index, len(chunk))
+        outcome: Outcome | None = None
+        while True:
             try:
-                response = self.http.post(f"{url}/score", json={"items": chunk})
-                return _check(response, self.opts, url, len(chunk))
-            except (httpx.TransportError, _Retry) as err:
-                errors.append(str(err) if isinstance(err, _Retry) else self.opts.failure(url, err))
-            if attempt < self.opts.retries:
-                time.sleep(self.opts.backoff_s * 2**attempt)
-        raise ScoringError(f"scoring failed after {len(errors)} tries: {errors[-1]}")
+                wait_s, url = attempts.send(outcome)
+            except StopIteration as done:
+                return done.value
+            time.sleep(wait_s)
+            try:
+                outcome = self.http.post(f"{url}/score", json={"items": chunk})
+            except httpx.TransportError as err:
+                outcome = err
 
 
 class AsyncScoringClient:
@@ -224,105 +264,15 @@ class AsyncScoringClient:
         return list(itertools.chain.from_iterable(parts))
 
     async def _score_chunk(self, chunk: list[dict], index: int) -> list[dict]:
-        errors = []
-        for attempt in range(self.opts.retries + 1):
-            url = self.opts.urls[(index + attempt) % len(self.opts.urls)]
+        attempts = _attempts(self.opts, index, len(chunk))
+        outcome: Outcome | None = None
+        while True:
             try:
-                response = await self.http.post(f"{url}/score", json={"items": chunk})
-                return _check(response, self.opts, url, len(chunk))
-            except (httpx.TransportError, _Retry) as err:
-                errors.append(str(err) if isinstance(err, _Retry) else self.opts.failure(url, err))
-            if attempt < self.opts.retries:
-                await asyncio.sleep(self.opts.backoff_s * 2**attempt)
-        raise ScoringError(f"scoring failed after {len(errors)} tries: {errors[-1]}")
-
-
-# The TRL reward function ------------------------------------------------------------------------
-
-
-@dataclass
-class ScoreStats:
-    """What the scorer said of a batch, beyond the rewards: where gaming and failures show."""
-
-    statuses: Counter = field(default_factory=Counter)
-    results: list[dict] = field(default_factory=list)
-
-    def add(self, results: list[dict]) -> None:
-        self.results += results
-        self.statuses.update(r["status"] for r in results)
-
-    def metrics(self) -> dict[str, float]:
-        n = len(self.results)
-        if n == 0:
-            return {}
-        ran = [r for r in self.results if r["tests"]["passed"] + r["tests"]["failed"] > 0]
-        built = [r for r in self.results if r["status"] in {"ok", "no_tests", "timeout"}]
-        metrics = {
-            "build_rate": len(built) / n,
-            "run_rate": len(ran) / n,
-            "pass_share": _mean(
-                r["tests"]["passed"] / (r["tests"]["passed"] + r["tests"]["failed"]) for r in ran
-            ),
-            "coverage": _mean(r["coverage"] or 0.0 for r in self.results),
-            "no_assertion_share": _mean(float(r["assertions"] == 0) for r in ran),
-        }
-        for status, count in sorted(self.statuses.items()):
-            metrics[f"status/{status}"] = count / n
-        return metrics
-
-
-def _mean(values: Iterable[float]) -> float:
-    values = list(values)
-    return sum(values) / len(values) if values else 0.0
-
-
-def completion_text(completion: Any) -> str:
-    """A TRL completion, plain (a string) or conversational (a list of messages)."""
-    if isinstance(completion, str):
-        return completion
-    return "".join(m.get("content") or "" for m in completion if m.get("role") == "assistant")
-
-
-def scorer_reward(
-    client: AsyncScoringClient, on_results: Callable[[list[dict]], None] | None = None
-) -> Callable[..., Any]:
-    """A TRL reward function that pays what the scoring server pays; None where it failed.
-
-    Each batch's breakdown (ScoreStats.metrics) goes to the trainer's metrics under `scorer/`
-    when the trainer passes `log_metric` (TRL's GRPOTrainer does), and its raw results to
-    on_results if given.
-    """
-
-    async def go_test_reward(
-        completions: list[Any],
-        repo: list[str],
-        package: list[str],
-        target_file: list[str | None] | None = None,
-        target_function: list[str | None] | None = None,
-        **kwargs: Any,
-    ) -> list[float | None]:
-        n = len(completions)
-        items = [
-            {
-                "repo": repo[i],
-                "package": package[i],
-                "completion": completion_text(completions[i]),
-                "target_file": (target_file or [None] * n)[i],
-                "target_function": (target_function or [None] * n)[i],
-            }
-            for i in range(n)
-        ]
-        results = await client.score(items)
-        if on_results is not None:
-            on_results(results)
-        log_metric = kwargs.get("log_metric")
-        if callable(log_metric):
-            stats = ScoreStats()
-            stats.add(results)
-            for name, value in stats.metrics().items():
-                log_metric(f"scorer/{name}", value)
-        # `error` is the scorer failing, not the model: its reward is None so the sample is left
-        # out, never learnt from as a 0.
-        return [None if r["status"] == "error" else r["reward"] for r in results]
-
-    return go_test_reward
+                wait_s, url = attempts.send(outcome)
+            except StopIteration as done:
+                return done.value
+            await asyncio.sleep(wait_s)
+            try:
+                outcome = await self.http.post(f"{url}/score", json={"items": chunk})
+            except httpx.TransportError as err:
+                outcome = err

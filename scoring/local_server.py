@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -39,9 +40,15 @@ class LocalScoringServer:
         *,
         log_path: Path | None = None,
         start_timeout_s: float = 120,
+        launcher: Sequence[str] = (),
         **settings: str,
     ) -> None:
-        """settings are SCORING_* variables without the prefix: timeout_s="5", warmup="false"."""
+        """settings are SCORING_* variables without the prefix: timeout_s="5", warmup="false".
+
+        launcher, when given, is a command that the server's command line is appended to (the
+        hostile tests start the server through one that leaves descriptors open).
+        """
+        self.launcher = list(launcher)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.repos_dir = Path(repos_dir).resolve()
@@ -66,7 +73,7 @@ class LocalScoringServer:
         command = [sys.executable, "-m", "fastapi", "run", "scoring/scoring_server.py"]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(self.port)],
+                [*self.launcher, *command, "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

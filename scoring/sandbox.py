@@ -1,17 +1,21 @@
 """The sandbox that generated Go code is built and run in.
 
-bubblewrap gives each run its own user, PID, network, IPC and mount namespaces: no network (only a
+bubblewrap gives each run its own PID, network, IPC, UTS and mount namespaces: no network (only a
 private loopback), no view of other processes (so no /proc/*/environ of the server), a read-only
-view of the few folders the run needs, and an environment holding only what is set here. Its root
-is read-only, /tmp included; the one writable place is a size-capped private /scratch (HOME and
-TMPDIR), and a build also writes its output folder and, through a throwaway overlay, the build
-cache. When the server runs as root the
-sandbox is also entered as `nobody`, so that an escape from the namespaces is not an escape as root.
-A cgroup per run (v1 memory and pids controllers, or v2 with both delegated) bounds memory, which
-also counts /scratch and the overlay since tmpfs pages are charged to the writer, and the number of
-processes; the PID namespace and the cgroup together make sure that nothing started inside
-outlives the run (`setsid` leaves a process group, not those). A file size limit bounds what a
-run writes to a real disk.
+view of the few folders the run needs, an ordinary machine's /etc of its own (scoring/machine.py)
+and an environment holding only what is set here. The root, /dev and every mounted folder are
+read-only; the writable places are a private, size-capped /tmp (HOME and TMPDIR) and /dev/shm,
+and a build also writes its output folder and, through a throwaway overlay, the build cache.
+
+When the server runs as root, bwrap is started as root without a user namespace, so that it
+reaches whatever root can (a 0700 home folder), and the run drops to `nobody` inside, after the
+mounts, with no capability left; so an escape from the namespaces is not an escape as root. Not
+as root, bwrap makes a user namespace for the server's own user, as unprivileged bwrap does.
+seccomp (scoring/seccomp.py) refuses the system calls that no test needs. A run is handed
+descriptors 0, 1, 2 and, when it needs one, fd 3; every other descriptor of the server is closed
+before the sandbox starts. A cgroup per run (scoring/cgroups.py) bounds memory and processes, and
+with the PID namespace makes sure that nothing started inside outlives the run. A file size limit
+bounds what a run writes to a real disk.
 """
 
 from __future__ import annotations
@@ -21,22 +25,22 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import time
-import uuid
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NOBODY = 65534
-# The run's own writable folder. Not /tmp: the host paths bound into the sandbox may lie under the
-# host's /tmp (a checkout there), and the folders that lead to them would be writable in a /tmp
-# tmpfs; /tmp is therefore read-only, and the scratch folder a separate, size-capped tmpfs.
-SCRATCH = "/scratch"
-# Lines that name a cgroup v1 hierarchy in /proc/mounts carry the controller among their options.
-_CGROUP_V1_CONTROLLERS = ("memory", "pids")
+from scoring import machine, seccomp
+from scoring.cgroups import Cgroup, CgroupFactory, SandboxUnavailable
+from scoring.machine import NOBODY
 
-
-class SandboxUnavailable(RuntimeError):
-    """The kernel or the machine does not offer what the sandbox needs; nothing may run."""
+# The run's own writable folder (its HOME and TMPDIR): a private, size-capped /tmp, as on any
+# machine, so that code that clears its environment and falls back to /tmp still finds it. Host
+# folders that lie under the host's /tmp are mounted in it, read-only; the folders that lead to
+# them are made in the private /tmp, so nothing written there reaches the host.
+SCRATCH = "/tmp"
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Limits:
     timeout_s: float
     memory_mb: int
     processes: int = 256
-    disk_mb: int = 128  # the private scratch folder, and the largest file written anywhere
+    disk_mb: int = 128  # each private tmpfs (/tmp, /dev/shm), and the largest file written anywhere
     output_bytes: int = 4 << 20
 
 
@@ -80,171 +84,39 @@ def bwrap_binary() -> Path:
     return path
 
 
-class Cgroup:
-    """One run's cgroup: created before the run, read and removed after it."""
-
-    def __init__(self, dirs: dict[str, Path]) -> None:
-        self.dirs = dirs  # controller ("memory", "pids", or "unified") -> folder
-
-    def procs_files(self) -> list[Path]:
-        return [d / "cgroup.procs" for d in self.dirs.values()]
-
-    def exceeded(self) -> str | None:
-        if "unified" in self.dirs:
-            memory_events = self.dirs["unified"] / "memory.events"
-            pids_events = self.dirs["unified"] / "pids.events"
-        else:
-            memory_events = self.dirs["memory"] / "memory.oom_control"
-            pids_events = self.dirs["pids"] / "pids.events"
-        if _counter(memory_events, "oom_kill") > 0:
-            return "memory"
-        if _counter(pids_events, "max") > 0:
-            return "processes"
-        return None
-
-    async def kill_all(self) -> None:
-        """Kills whatever is left; loops because a process may fork while the list is read.
-
-        It waits with the event loop free: right after a run most of its processes are still
-        exiting, and a blocking wait would stall every other scoring of the server meanwhile.
-        """
-        for _ in range(1000):
-            pids = set()
-            for procs in self.procs_files():
-                with contextlib.suppress(OSError):
-                    pids.update(int(p) for p in procs.read_text().split())
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            await asyncio.sleep(0.002)
-
-    async def remove(self) -> None:
-        await self.kill_all()
-        for _ in range(1000):
-            if self.remove_dirs():
-                return
-            await asyncio.sleep(0.002)  # EBUSY until the killed processes are reaped
-
-    def remove_dirs(self) -> bool:
-        """True once every folder is gone."""
-        gone = True
-        for d in self.dirs.values():
-            try:
-                d.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                gone = False
-        return gone
-
-
-def _counter(path: Path, key: str) -> int:
-    with contextlib.suppress(OSError):
-        for line in path.read_text().splitlines():
-            name, _, value = line.partition(" ")
-            if name == key:
-                return int(value)
-    return 0
-
-
-class CgroupFactory:
-    """Finds where this machine lets us make cgroups with memory and pids limits."""
-
-    def __init__(self, parent_name: str = "gotest-rl-scoring") -> None:
-        self.parents = self._find_parents(parent_name)
-        self._sweep()
-
-    def _sweep(self, older_than_s: float = 600) -> None:
-        """Removes empty cgroups that a killed server left behind.
-
-        Only old ones: the folder is shared with other servers on the machine, and one of theirs
-        may be empty for a moment between its creation and its run. rmdir refuses a busy one.
-        """
-        now = time.time()
-        for parent in self.parents.values():
-            for child in parent.iterdir():
-                if len(child.name) == 32 and child.is_dir():
-                    with contextlib.suppress(OSError):
-                        if now - child.stat().st_mtime > older_than_s:
-                            child.rmdir()
-
-    @staticmethod
-    def _find_parents(parent_name: str) -> dict[str, Path]:
-        mounts = Path("/proc/mounts").read_text().splitlines()
-        v1: dict[str, Path] = {}
-        unified: Path | None = None
-        for line in mounts:
-            _, mountpoint, fstype, options, *_ = line.split()
-            if fstype == "cgroup":
-                for controller in _CGROUP_V1_CONTROLLERS:
-                    if controller in options.split(","):
-                        v1[controller] = Path(mountpoint)
-            elif fstype == "cgroup2":
-                unified = Path(mountpoint)
-        errors = []
-        if set(v1) == set(_CGROUP_V1_CONTROLLERS):
-            try:
-                parents = {c: root / parent_name for c, root in v1.items()}
-                for p in parents.values():
-                    p.mkdir(exist_ok=True)
-                return parents
-            except OSError as err:
-                errors.append(f"cgroup v1: {err}")
-        if unified is not None:
-            try:
-                controllers = (unified / "cgroup.controllers").read_text().split()
-                if not {"memory", "pids"} <= set(controllers):
-                    raise OSError(f"controllers {controllers} lack memory or pids")
-                parent = unified / parent_name
-                parent.mkdir(exist_ok=True)
-                (parent / "cgroup.subtree_control").write_text("+memory +pids")
-                return {"unified": parent}
-            except OSError as err:
-                errors.append(f"cgroup v2: {err}")
-        raise SandboxUnavailable(
-            "no cgroup with memory and pids controllers can be created here "
-            f"({'; '.join(errors) or 'none mounted'}); run the scorer as root or with a delegated "
-            "cgroup"
-        )
-
-    def create(self, limits: Limits) -> Cgroup:
-        name = uuid.uuid4().hex
-        dirs = {c: parent / name for c, parent in self.parents.items()}
-        for d in dirs.values():
-            d.mkdir()
-        memory = str(limits.memory_mb << 20)
-        try:
-            if "unified" in dirs:
-                (dirs["unified"] / "memory.max").write_text(memory)
-                (dirs["unified"] / "memory.swap.max").write_text("0")
-                (dirs["unified"] / "pids.max").write_text(str(limits.processes))
-            else:
-                (dirs["memory"] / "memory.limit_in_bytes").write_text(memory)
-                with contextlib.suppress(OSError):  # absent when swap accounting is off
-                    (dirs["memory"] / "memory.memsw.limit_in_bytes").write_text(memory)
-                (dirs["pids"] / "pids.max").write_text(str(limits.processes))
-        except OSError:
-            Cgroup(dirs).remove_dirs()  # nothing runs in it yet
-            raise
-        return Cgroup(dirs)
-
-
-# Enters the cgroups before exec, so that the very first instruction of the sandbox is counted.
-_ENTER_CGROUPS = (
-    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# The first program of every run, started with no descriptor but 0, 1, 2 and the ones it is handed
+# (the spawn closes every other in the child before exec: uvloop ignores close_fds, and bwrap
+# closes nothing). It sets the file size limit (in 512-byte blocks, soft and hard), enters the
+# run's cgroups, so that the very first instruction of the sandbox is counted; with --shared, it
+# moves the run's shared descriptor from its stdin to fd 3 (a shell names only single-digit
+# descriptors, so the descriptor comes in as stdin), and execs the rest.
+_LAUNCH = (
+    'ulimit -f "$1" || exit 125; shift; '
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+    'if [ "$1" = --shared ]; then shift; exec 3<&0 </dev/null; fi; exec "$@"'
 )
+# Inside a run, the descriptor given as Sandbox.run's shared_fd (or the side channel) is this one.
+SHARED_FD = 3
 
 
 class Sandbox:
-    def __init__(self) -> None:
+    def __init__(self, cgroups: CgroupFactory | None = None) -> None:
         self.bwrap = bwrap_binary()
-        self.cgroups = CgroupFactory()
-        self.as_nobody = os.geteuid() == 0
-        for tool in ("setpriv", "prlimit"):
-            if not shutil.which(tool):
-                raise SandboxUnavailable(f"{tool} (util-linux) is needed for the sandbox")
+        self.cgroups = cgroups or CgroupFactory()
+        self.as_root = os.geteuid() == 0
+        setpriv = shutil.which("setpriv")
+        if setpriv is None and self.as_root:
+            raise SandboxUnavailable("setpriv (util-linux) is needed to run the sandbox as root")
+        # Run inside, where /usr and the system's top folders appear as they are outside.
+        self.setpriv = str(Path(setpriv).resolve()) if setpriv else ""
+        self.seccomp_program = seccomp.program()
+        self.etc = machine.make_etc(SCRATCH, os.geteuid(), os.getegid())
+        # Also at exit, for whoever does not call close.
+        self._remove_etc = weakref.finalize(self, shutil.rmtree, self.etc, ignore_errors=True)
+
+    def close(self) -> None:
+        """Removes what the sandbox keeps on disk (uvicorn ends on its signal, not at exit)."""
+        self._remove_etc()
 
     def _system_mounts(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -256,6 +128,11 @@ class Sandbox:
                 args += ["--ro-bind", top, top]
         return args
 
+    @staticmethod
+    def _writable_tmpfs(path: str, limits: Limits) -> list[str]:
+        """A private tmpfs that anyone inside may write, as /tmp is; its pages count as memory."""
+        return ["--perms", "1777", "--size", str(limits.disk_mb << 20), "--tmpfs", path]
+
     def command(
         self,
         argv: list[str],
@@ -266,23 +143,59 @@ class Sandbox:
         limits: Limits,
         cgroup: Cgroup,
         drop_root: bool = True,
+        shared: bool = False,
+        seccomp_filter: int,
     ) -> list[str]:
+        if self.as_root:
+            # bwrap is started by the server's own user and needs no user namespace: it reaches
+            # and mounts whatever its user can (a home folder that only root may enter included),
+            # and a run drops to nobody inside, after the mounts, keeping no capability.
+            namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+            namespaces.append("--unshare-cgroup-try")
+        else:
+            namespaces = ["--unshare-all"]  # a user namespace too: the server's user, no capability
+        capabilities = ["--cap-drop", "ALL"]
+        if self.as_root and drop_root:
+            # Only what setpriv needs to become nobody and drop the bounding set; a change of user
+            # away from root clears the rest, and no-new-privs keeps it from coming back.
+            for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+                capabilities += ["--cap-add", capability]
+            argv = [
+                self.setpriv,
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--",
+                *argv,
+            ]
         bwrap = [
             str(self.bwrap),
-            "--unshare-all",
+            *namespaces,
             "--die-with-parent",
             "--new-session",
-            "--cap-drop",
-            "ALL",
+            *capabilities,
             "--clearenv",
+            "--seccomp",
+            str(seccomp_filter),
             *self._system_mounts(),
             "--proc",
             "/proc",
             "--dev",
             "/dev",
-            "--tmpfs",
-            "/tmp",
+            *self._writable_tmpfs(SCRATCH, limits),
+            *self._writable_tmpfs("/dev/shm", limits),
+            *machine.etc_mounts(self.etc),
+            "--hostname",
+            machine.HOSTNAME,
         ]
+        # bwrap would make the folders that lead to a mount point 0700, out of a dropped user's
+        # reach: made first, 0755.
+        destinations = [*mounts.read_only, *mounts.writable, *mounts.overlaid, *mounts.files]
+        for folder in _parents(map(Path, destinations), made=(SCRATCH,)):
+            bwrap += ["--perms", "0755", "--dir", folder]
         for path in mounts.read_only:
             bwrap += ["--ro-bind", str(path), str(path)]
         for path in mounts.writable:
@@ -291,22 +204,23 @@ class Sandbox:
             bwrap += ["--overlay-src", str(path), "--tmp-overlay", str(path)]
         for inside, outside in mounts.files.items():
             bwrap += ["--ro-bind", str(outside), inside]
-        bwrap += ["--size", str(limits.disk_mb << 20), "--tmpfs", SCRATCH]
-        # bwrap builds the view on a tmpfs root (and /tmp on another), with the mount points in
-        # them: both read-only, so that the one writable place is the size-capped scratch folder
-        # (and the build's own binds).
-        bwrap += ["--remount-ro", "/", "--remount-ro", "/tmp"]
+        # bwrap builds the view on a tmpfs root, and /dev on another, with the mount points in
+        # them: both read-only (the devices still work), so that the writable places are the
+        # size-capped /tmp and /dev/shm (and a build's own binds).
+        bwrap += ["--remount-ro", "/", "--remount-ro", "/dev"]
+        if self.as_root and not drop_root:
+            # Root without capabilities still owns the kernel's settings under /proc/sys.
+            bwrap += ["--remount-ro", "/proc"]
         for name, value in env.items():
             bwrap += ["--setenv", name, value]
         bwrap += ["--chdir", str(cwd), "--", *argv]
-        drop = []
-        if drop_root and self.as_nobody:
-            drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        enter = ["sh", "-c", _ENTER_CGROUPS, "sh", *map(str, cgroup.procs_files()), "--"]
         # A writable bind is real disk: the file size limit keeps one huge file (a linked binary
         # with a giant static array) from filling it.
-        fsize = ["prlimit", f"--fsize={limits.disk_mb << 20}", "--"]
-        return [*enter, *fsize, *drop, *bwrap]
+        fsize_blocks = str(limits.disk_mb << 11)
+        launch = ["sh", "-c", _LAUNCH, "sh", fsize_blocks, *map(str, cgroup.procs_files()), "--"]
+        if shared:
+            launch.append("--shared")
+        return [*launch, *bwrap]
 
     async def run(
         self,
@@ -316,24 +230,31 @@ class Sandbox:
         mounts: Mounts,
         env: dict[str, str],
         limits: Limits,
+        shared_fd: int | None = None,
         side_channel: bool = False,
         drop_root: bool = True,
     ) -> Outcome:
         """Runs argv in the sandbox with stdout and stderr merged.
 
-        With side_channel, the run also gets a pipe whose path is in `{side}` inside argv (a test
-        binary writes its cover profile there), so nothing needs a writable folder on the host.
+        The run gets descriptors 0 (/dev/null), 1 and 2 (its output), and fd 3 when it is given
+        one: shared_fd (the caller's, left open for the caller to read after the run), or with
+        side_channel a pipe whose path is in `{side}` inside argv (a test binary writes its cover
+        profile there), so nothing needs a writable folder on the host. Nothing else the server
+        holds or inherited reaches it.
         drop_root=False keeps the caller's user outside the namespaces (still without any
         capability inside): the build needs it to write the shared build cache.
         """
-        cgroup = self.cgroups.create(limits)
+        if shared_fd is not None and side_channel:
+            raise ValueError("a run gets one shared descriptor: shared_fd or side_channel")
+        cgroup = self.cgroups.create(limits.memory_mb, limits.processes)
         read_side = write_side = None
+        seccomp_filter = seccomp.pipe_of(self.seccomp_program)
         try:
             if side_channel:
                 read_side, write_side = os.pipe()
-                if drop_root and self.as_nobody:
+                if drop_root and self.as_root:
                     os.fchown(write_side, NOBODY, NOBODY)
-                argv = [a.replace("{side}", f"/dev/fd/{write_side}") for a in argv]
+                argv = [a.replace("{side}", f"/dev/fd/{SHARED_FD}") for a in argv]
             cmd = self.command(
                 argv,
                 cwd=cwd,
@@ -342,17 +263,22 @@ class Sandbox:
                 limits=limits,
                 cgroup=cgroup,
                 drop_root=drop_root,
+                shared=shared_fd is not None or side_channel,
+                seccomp_filter=seccomp_filter,
             )
         except BaseException:
-            for fd in (read_side, write_side):
+            for fd in (read_side, write_side, seccomp_filter):
                 if fd is not None:
                     os.close(fd)
             cgroup.remove_dirs()  # nothing runs in it yet
             raise
         try:
-            # From here on both ends of the pipe are _supervise's to close, each exactly once:
-            # closing a number twice can close a descriptor that a concurrent run has opened since.
-            return await self._supervise(cmd, limits, cgroup, read_side, write_side)
+            # From here on the pipes are _supervise's to close, each end exactly once: closing a
+            # number twice can close a descriptor that a concurrent run has opened since.
+            shared = write_side if write_side is not None else shared_fd
+            return await self._supervise(
+                cmd, limits, cgroup, shared, read_side, write_side, seccomp_filter
+            )
         finally:
             # Shielded: a cancelled scoring still removes its cgroup, in the background.
             await asyncio.shield(cgroup.remove())
@@ -362,51 +288,62 @@ class Sandbox:
         cmd: list[str],
         limits: Limits,
         cgroup: Cgroup,
+        shared: int | None,
         read_side: int | None,
         write_side: int | None,
+        seccomp_filter: int,
     ) -> Outcome:
         started = time.monotonic()
         side_reader = _PipeReader(read_side) if read_side is not None else None
+        read_output, write_output = os.pipe()
+        output_reader = _PipeReader(read_output)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *cmd,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                pass_fds=(write_side,) if write_side is not None else (),
+            # The standard library's spawn, not the event loop's: it closes every descriptor but
+            # 0, 1 and 2 in the child before exec (uvloop's ignores close_fds).
+            proc = subprocess.Popen(
+                cmd,
+                stdin=shared if shared is not None else subprocess.DEVNULL,
+                stdout=write_output,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
+                pass_fds=(seccomp_filter,),  # bwrap reads it, and closes it before the run
                 start_new_session=True,
                 env={"PATH": "/usr/bin:/bin"},
             )
         except BaseException:
+            output_reader.close()
             if side_reader is not None:
                 side_reader.close()
             raise
         finally:
-            # Only the child may hold the write side, or the reader never sees the end of it.
+            # Only the child may hold the write sides, or the readers never see their ends.
+            os.close(write_output)
+            os.close(seccomp_filter)
             if write_side is not None:
                 os.close(write_side)
         output = bytearray()
         side = bytearray()
         over = asyncio.Event()
 
-        async def drain(reader: asyncio.StreamReader | _PipeReader, into: bytearray) -> None:
-            # Reads to the end even past the limit: asyncio's wait() returns only once the pipes
-            # are closed, so a reader that stopped would hold up the kill that follows.
-            while chunk := await reader.read(65536):
-                room = limits.output_bytes - len(output) - len(side)
-                if len(chunk) > room:
-                    over.set()
-                into += chunk[: max(0, room)]
+        async def drain(reader: _PipeReader, into: bytearray) -> None:
+            # Reads to the end even past the limit: the run is over only once the pipes are
+            # closed, so a reader that stopped would hold up the kill that follows.
+            try:
+                while chunk := await reader.read(65536):
+                    room = limits.output_bytes - len(output) - len(side)
+                    if len(chunk) > room:
+                        over.set()
+                    into += chunk[: max(0, room)]
+            finally:
+                # Closed once its reader is done, however it ends (even cancelled before it
+                # began), and never while the loop may still watch it.
+                reader.close()
 
-        readers = [asyncio.ensure_future(drain(proc.stdout, output))]
+        readers = [asyncio.ensure_future(drain(output_reader, output))]
         if side_reader is not None:
-            side_task = asyncio.ensure_future(drain(side_reader, side))
-            # The descriptor is closed once its reader is done, however it ends (even cancelled
-            # before it began), and never while the loop may still watch it.
-            side_task.add_done_callback(lambda _: side_reader.close())
-            readers.append(side_task)
+            readers.append(asyncio.ensure_future(drain(side_reader, side)))
         over_wait = asyncio.ensure_future(over.wait())
-        exited = asyncio.ensure_future(proc.wait())
+        exited = asyncio.ensure_future(_exit_code(proc))
         try:
             finished, _ = await asyncio.wait(
                 {exited, over_wait}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
@@ -431,18 +368,36 @@ class Sandbox:
         )
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
+def _parents(paths: Iterable[Path], made: Iterable[str]) -> list[str]:
+    """The folders that lead to paths, outermost first, but for "/" and those already made."""
+    parents = {str(parent): None for path in paths for parent in reversed(path.parents)}
+    return [folder for folder in parents if folder != "/" and folder not in made]
+
+
+async def _exit_code(proc: subprocess.Popen) -> int:
+    """Waits for the process with the event loop free, through a pidfd (Linux 5.3)."""
+    pidfd = _PipeReader(os.pidfd_open(proc.pid))
+    try:
+        while proc.poll() is None:
+            await pidfd.readable()
+    finally:
+        pidfd.close()
+    return proc.returncode
+
+
+def _kill(proc: subprocess.Popen) -> None:
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
 class _PipeReader:
-    """Reads a pipe through add_reader, and closes it when told to, once.
+    """Reads a pipe (or waits on a pidfd) through add_reader, and closes it when told to, once.
 
     A pipe transport (connect_read_pipe) closes its descriptor later, on the loop's schedule;
-    under uvloop, closing the number ourselves before that aborts the whole server. read() removes
-    its watch before it returns or is cancelled, so close() after read() is done is safe.
+    under uvloop, closing the number ourselves before that aborts the whole server. read() and
+    readable() remove their watch before they return or are cancelled, so close() after them is
+    safe.
     """
 
     def __init__(self, fd: int) -> None:
@@ -460,12 +415,15 @@ class _PipeReader:
         while True:
             with contextlib.suppress(BlockingIOError):
                 return os.read(self.fd, size)
-            readable = self.loop.create_future()
-            self.loop.add_reader(self.fd, _set_once, readable)
-            try:
-                await readable
-            finally:
-                self.loop.remove_reader(self.fd)
+            await self.readable()
+
+    async def readable(self) -> None:
+        ready = self.loop.create_future()
+        self.loop.add_reader(self.fd, _set_once, ready)
+        try:
+            await ready
+        finally:
+            self.loop.remove_reader(self.fd)
 
 
 def _set_once(future: asyncio.Future) -> None:

@@ -3,9 +3,10 @@
 The steps, each of which may end the scoring with its own status: take the code out of the
 completion, fix its imports (the Go helper), check its package clause, put it into its package
 through `go build -overlay` so that the repo on disk is never written (the repo's own _test.go files
-are overlaid away), resolve modules that the test newly imports into a private copy of go.mod, build
-the test binary the way `go test -cover` does (vet included), run it in the sandbox, count top-level
-tests from test2json's events, and measure the target's coverage from the cover profile.
+are overlaid away), fetch the modules that its syntax newly imports into a private copy of go.mod
+(scoring/dependencies.py), build the test binary the way `go test -cover` does (vet included), run
+it in the sandbox, count top-level tests from test2json's events, and measure the target's coverage
+from the cover profile.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -26,7 +28,8 @@ from pathlib import Path
 
 import gotools
 from scoring.completion import extract_code, package_name
-from scoring.models import MAX_COMPLETION_BYTES, ScoreItem, ScoreResult, Status
+from scoring.dependencies import Dependencies, FetchRefused
+from scoring.models import RefusedItem, ScoreItem, ScoreResult, Status
 from scoring.report import profile_blocks, read_report
 from scoring.reward import reward
 from scoring.sandbox import SCRATCH, Limits, Mounts, Outcome, Sandbox
@@ -38,12 +41,6 @@ GENERATED_NAME = "gotestrl_generated_test.go"
 # An empty test file: `go test -c` links no binary for a package without test files.
 REFERENCE_NAME = "gotestrl_reference_test.go"
 DETAIL_BYTES = 4096
-_MISSING_PACKAGE = re.compile(
-    r"(?:no required module provides package|missing go\.sum entry for module providing package)"
-    r" ([^\s;:()]+)"
-)
-# An import path that is safe to hand to `go get`: no leading dash, no spaces, no shell.
-_IMPORT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~+/-]*$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
 
 
@@ -85,7 +82,10 @@ class Scorer:
         self.work_root = gotools.CACHE_DIR / "work" / f"server-{os.getpid()}"
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.helpers: asyncio.Queue[gotools.HelperProcess] = asyncio.Queue()
-        self.packages: dict[tuple[str, str], asyncio.Future[Package]] = {}
+        self.dependencies = Dependencies(settings)
+        # Keyed by the resolved folder, and only packages that were found stay: a request cannot
+        # grow it past the package folders on disk, whatever names it sends.
+        self.packages: dict[Path, asyncio.Future[Package]] = {}
         self.references: dict[Path, asyncio.Future[frozenset[bytes] | None]] = {}
         self.in_flight: dict[str, asyncio.Future[ScoreResult]] = {}
         self.results: OrderedDict[str, ScoreResult] = OrderedDict()
@@ -132,10 +132,15 @@ class Scorer:
         await self.self_test()
 
     async def self_test(self) -> None:
-        """Fails unless the sandbox runs a process with the repos mounted read-only."""
+        """Fails unless the sandbox runs a process, not as root, with the repos read-only."""
         self.repos_dir.mkdir(parents=True, exist_ok=True)
+        repos = shlex.quote(str(self.repos_dir))
         outcome = await self.sandbox.run(
-            ["/bin/sh", "-c", f"test -r '{self.repos_dir}' && echo ok"],
+            [
+                "/bin/sh",
+                "-c",
+                f'[ "$(id -u)" != 0 ] && test -r {repos} && ! test -w {repos} && echo ok',
+            ],
             cwd=Path("/tmp"),
             mounts=Mounts(read_only=(self.repos_dir,)),
             env={"PATH": "/usr/bin:/bin"},
@@ -164,20 +169,17 @@ class Scorer:
         while not self.helpers.empty():
             await self.helpers.get_nowait().close()
         shutil.rmtree(self.work_root, ignore_errors=True)
+        self.sandbox.close()
 
     # Requests ---------------------------------------------------------------------------------
 
-    async def score_many(self, items: list[ScoreItem]) -> list[ScoreResult]:
+    async def score_many(self, items: list[ScoreItem | RefusedItem]) -> list[ScoreResult]:
         return list(await asyncio.gather(*(self.score(item) for item in items)))
 
-    async def score(self, item: ScoreItem) -> ScoreResult:
+    async def score(self, item: ScoreItem | RefusedItem) -> ScoreResult:
         """One item; identical items, in flight or recent, share one scoring."""
-        if len(item.completion.encode()) > MAX_COMPLETION_BYTES:
-            return ScoreResult(
-                reward=0.0,
-                status=Status.bad_request,
-                detail=f"completion over {MAX_COMPLETION_BYTES} bytes",
-            )
+        if isinstance(item, RefusedItem):  # over a limit of its own (scoring/models.py)
+            return ScoreResult(reward=0.0, status=Status.bad_request, detail=item.detail)
         code = extract_code(item.completion)
         key = hashlib.sha256(
             json.dumps(
@@ -239,6 +241,7 @@ class Scorer:
         # The tests go test will run, from the AST: the only names whose results can count.
         parsed = await self.helper("assertions", src_text=source, name=GENERATED_NAME)
         assertions, declared = parsed["assertions"], frozenset(parsed["tests"] or ())
+        imports = tuple(parsed["imports"] or ())
         try:
             name = package_name(source)
             if name not in (pkg.name, f"{pkg.name}_test"):
@@ -248,12 +251,14 @@ class Scorer:
                     f"(or {pkg.name + '_test'!r} for an external test)",
                 )
             async with self.slots:
-                work = Path(tempfile.mkdtemp(dir=self.work_root))
+                work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
                 try:
                     work.chmod(0o755)
-                    result = await self._build_and_run(pkg, item, source, declared, work)
+                    result = await self._build_and_run(
+                        pkg, item, source, declared, work, imports=imports
+                    )
                 finally:
-                    shutil.rmtree(work, ignore_errors=True)
+                    await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
         except Rejected as rejected:
             rejected.assertions = assertions  # the code parsed: the contract reports its checks
             raise
@@ -263,16 +268,28 @@ class Scorer:
     # Packages ---------------------------------------------------------------------------------
 
     async def package(self, repo: str, package: str) -> Package:
-        key = (repo, package)
-        if key not in self.packages:
-            self.packages[key] = asyncio.ensure_future(self._load_package(repo, package))
+        # File system work runs in a thread: it may be slow, and the event loop serves everyone.
+        repo_dir, pkg_dir = await asyncio.to_thread(self._locate, repo, package)
+        future = self.packages.get(pkg_dir)
+        if future is None:
+            future = asyncio.ensure_future(self._load_package(repo, package, repo_dir, pkg_dir))
+            self.packages[pkg_dir] = future
         try:
-            return await asyncio.shield(self.packages[key])
-        except Rejected:
-            raise
+            return await asyncio.shield(future)
         except Exception:
-            del self.packages[key]  # a passing failure is tried again next time
+            # Only what was found is remembered: a folder that is no package, or a passing
+            # failure, is looked at again next time.
+            if self.packages.get(pkg_dir) is future:
+                del self.packages[pkg_dir]
             raise
+
+    def _locate(self, repo: str, package: str) -> tuple[Path, Path]:
+        """The repo's and the package's folders, or Rejected as bad_request."""
+        repo_dir = self._inside(self.repos_dir, repo, "repo")
+        if len(repo_dir.relative_to(self.repos_dir).parts) != 2:
+            raise Rejected(Status.bad_request, f"repo {repo!r} is not of the form owner/name")
+        pkg_dir = self._inside(repo_dir, package, "package") if package != "." else repo_dir
+        return repo_dir, pkg_dir
 
     def _inside(self, base: Path, relative: str, what: str) -> Path:
         if not relative or "\x00" in relative or Path(relative).is_absolute():
@@ -284,11 +301,9 @@ class Scorer:
             raise Rejected(Status.bad_request, f"unknown {what} {relative!r}")
         return path
 
-    async def _load_package(self, repo: str, package: str) -> Package:
-        repo_dir = self._inside(self.repos_dir, repo, "repo")
-        if len(repo_dir.relative_to(self.repos_dir).parts) != 2:
-            raise Rejected(Status.bad_request, f"repo {repo!r} is not of the form owner/name")
-        pkg_dir = self._inside(repo_dir, package, "package") if package != "." else repo_dir
+    async def _load_package(
+        self, repo: str, package: str, repo_dir: Path, pkg_dir: Path
+    ) -> Package:
         fields = "Name,ImportPath,Dir,GoFiles,TestGoFiles,XTestGoFiles,Module,Error"
         try:
             listed = json.loads(
@@ -362,7 +377,14 @@ class Scorer:
         return {str(pkg.dir / name): "" for name in pkg.test_files}
 
     async def _build_and_run(
-        self, pkg: Package, item: ScoreItem, source: str, declared: frozenset[str], work: Path
+        self,
+        pkg: Package,
+        item: ScoreItem,
+        source: str,
+        declared: frozenset[str],
+        work: Path,
+        *,
+        imports: tuple[str, ...],
     ) -> ScoreResult:
         generated = work / GENERATED_NAME
         generated.write_text(source)
@@ -371,11 +393,8 @@ class Scorer:
         overlay = work / "overlay.json"
         overlay.write_text(json.dumps({"Replace": replace}))
 
-        build = await self._go_build(pkg, work, overlay, modfile=None)
-        missing = sorted(set(_MISSING_PACKAGE.findall(build.output.decode(errors="replace"))))
-        if build.exit_code != 0 and missing:
-            modfile = await self._resolve(pkg, work, missing)
-            build = await self._go_build(pkg, work, overlay, modfile)
+        modfile = await self._resolve(pkg, work, imports)
+        build = await self._go_build(pkg, work, overlay, modfile)
         if build.exit_code != 0:
             raise Rejected(*self._build_failure(build, pkg, generated))
 
@@ -422,6 +441,9 @@ class Scorer:
         )
 
     async def _run_test_binary(self, pkg: Package, binary: Path, *flags: str) -> Outcome:
+        # Execute only: run by a user that may not read it, the process is not dumpable, so
+        # /proc/self/mem, environ and exe are out of its reach, and the binary cannot be read back.
+        binary.chmod(0o111)
         return await self.sandbox.run(
             [
                 "/sandbox/pkg.test",
@@ -485,9 +507,8 @@ class Scorer:
         modfile: Path | None,
         *,
         trusted: bool = False,
-        deps: tuple[str, ...] = (),
     ) -> Outcome:
-        """`go test -c -cover` of the package in the sandbox, or `go build` of deps.
+        """`go test -c -cover` of the package in the sandbox.
 
         Only a trusted build (no code of the model's in it) may add to the shared build cache:
         the objects of a generated test are never used again, so they would only grow the cache
@@ -498,19 +519,15 @@ class Scorer:
         # memory limit each (three of them run at once): a tenth less CPU for a small build.
         env["GOGC"] = "off"
         env["GOMEMLIMIT"] = f"{self.settings.build_memory_mb // 4}MiB"
-        if deps:
-            # Executables among them go to the private scratch folder and are gone with it.
-            argv = [str(gotools.go_binary()), "build", "-o", f"{SCRATCH}/"]
-        else:
-            argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
-            # No symbol table or DWARF, as go test links a binary it runs and throws away: the
-            # link is the slowest step, and nothing here reads debug info.
-            argv += ["-ldflags=-s -w", "-o", str(work / "pkg.test")]
+        argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
+        # No symbol table or DWARF, as go test links a binary it runs and throws away: the
+        # link is the slowest step, and nothing here reads debug info.
+        argv += ["-ldflags=-s -w", "-o", str(work / "pkg.test")]
         if overlay is not None:
             argv.append(f"-overlay={overlay}")
         if modfile is not None:
             argv.append(f"-modfile={modfile}")
-        argv += ["--", *deps] if deps else ["."]
+        argv.append(".")
         cache = Path(env["GOCACHE"])
         # The compiler reads hostile code, so it too runs without network and with a read-only
         # view of everything but its output.
@@ -523,31 +540,12 @@ class Scorer:
             argv, cwd=pkg.dir, mounts=mounts, env=env, limits=self.build_limits, drop_root=False
         )
 
-    async def _resolve(self, pkg: Package, work: Path, missing: list[str]) -> Path:
-        """`go get`s what the test newly imports into a private go.mod; the repo's stays as is."""
-        if self.settings.goproxy == "off":
-            raise Rejected(Status.deps_failed, f"not in go.mod: {', '.join(missing)}")
-        bad = [path for path in missing if not _IMPORT_PATH.match(path)]
-        if bad:
-            raise Rejected(Status.deps_failed, f"not an import path: {', '.join(bad)}")
-        modfile = work / "mod" / "go.mod"
-        modfile.parent.mkdir()
-        shutil.copyfile(pkg.module_dir / "go.mod", modfile)
-        if (pkg.module_dir / "go.sum").exists():
-            shutil.copyfile(pkg.module_dir / "go.sum", modfile.with_suffix(".sum"))
+    async def _resolve(self, pkg: Package, work: Path, imports: tuple[str, ...]) -> Path | None:
+        """The private go.mod that adds what the test newly imports; None if nothing is new."""
         try:
-            await _run_go(
-                ["get", f"-modfile={modfile}", "--", *missing],
-                cwd=pkg.dir,
-                extra_env={"GOPROXY": self.settings.goproxy, "GOFLAGS": "-mod=mod"},
-                timeout=self.settings.build_timeout_s,
-            )
-        except RuntimeError as err:
+            return await self.dependencies.resolve(pkg.module_dir, pkg.dir, work, imports)
+        except FetchRefused as err:
             raise Rejected(Status.deps_failed, str(err)) from err
-        # The new modules come from the proxy, not from the model: compiling them once with the
-        # shared cache writable lets the next test that imports them find them built.
-        await self._go_build(pkg, work, None, modfile, trusted=True, deps=tuple(missing))
-        return modfile
 
     def _build_failure(self, build: Outcome, pkg: Package, generated: Path) -> tuple[Status, str]:
         output = build.output.decode(errors="replace")

@@ -3,7 +3,8 @@
     fastapi run scoring/scoring_server.py [--host H] [--port P]
 
 Configured by SCORING_* environment variables (scoring/settings.py); the interface is
-`../shared/scoring-api.md`, and the OpenAPI page is served at /docs.
+docs/scoring-api.md, and the OpenAPI page is served at /docs, with its script and styles from
+the installed fastapi-offline package, so that it works on a machine with no internet.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from typing import Annotated
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
-from scoring.models import MAX_ITEMS, Health, ScoreRequest, ScoreResponse
+from scoring.body_limit import BodyLimit
+from scoring.models import MAX_BODY_BYTES, MAX_ITEMS, Health, ScoreRequest, ScoreResponse
 from scoring.sandbox import Sandbox, SandboxUnavailable
 from scoring.scorer import Scorer
 from scoring.settings import Settings, get_settings
@@ -63,11 +67,25 @@ async def lifespan(app: FastAPI):
             await app.state.scorer.close()
 
 
-app = FastAPI(
+app = FastAPIOffline(
     title="Go test scoring server",
     summary="Builds and runs generated Go tests in a sandbox and returns their rewards.",
+    description="The interface in full (statuses, reward formulas, guarantees, settings) is "
+    "docs/scoring-api.md in the project.",
     lifespan=lifespan,
+    # swagger-ui would otherwise ask validator.swagger.io to check the schema, off the machine.
+    swagger_ui_parameters={"validatorUrl": None},
 )
+# Before anything reads the body: one request cannot make the server hold more than this.
+app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+
+
+@app.exception_handler(RequestValidationError)
+async def malformed(request: Request, err: RequestValidationError) -> JSONResponse:
+    """422 naming where and what, never echoing the input: it may be huge, or not even text
+    that JSON can carry back (a lone surrogate)."""
+    errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in err.errors()]
+    return JSONResponse(status_code=422, content={"detail": errors})
 
 
 def loopback_unless_token(
@@ -137,7 +155,17 @@ async def health(request: Request, settings: Annotated[Settings, Depends(get_set
     return Health(status="ok", go=scorer.go_version, concurrency=settings.concurrency)
 
 
-@app.post("/score", response_model=ScoreResponse, dependencies=[Depends(authorize)])
+@app.post(
+    "/score",
+    response_model=ScoreResponse,
+    dependencies=[Depends(authorize)],
+    responses={
+        401: {"description": "SCORING_TOKEN is set and the bearer token is missing or wrong."},
+        403: {"description": "SCORING_TOKEN is unset and the client is not on loopback."},
+        413: {"description": f"Over {MAX_ITEMS} items, or a body over {MAX_BODY_BYTES} bytes."},
+        503: {"description": "The server cannot score (see GET /health)."},
+    },
+)
 async def score(body: ScoreRequest, scorer: Annotated[Scorer, Depends(scorer_of)]):
     """Scores each item; a bad item gets its own status and never fails its neighbours."""
     if len(body.items) > MAX_ITEMS:

@@ -27,11 +27,13 @@ class Settings(BaseSettings):
     memory_mb: int = Field(
         2048,
         ge=1024,  # Go's runtime cannot start in much less address space.
-        description="Memory limit for one test run, its scratch folder included.",
+        description="Memory limit for one test run, its /tmp and /dev/shm included.",
     )
     max_processes: int = Field(64, ge=4, description="Processes and threads one test run may have.")
     disk_mb: int = Field(
-        64, ge=1, description="Size of the private scratch folder (HOME, TMPDIR) of one test run."
+        64,
+        ge=1,
+        description="Size of a test run's private /tmp (its HOME and TMPDIR) and of its /dev/shm.",
     )
     output_kb: int = Field(1024, ge=16, description="Output one test run may print.")
     build_timeout_s: float = Field(120, gt=0, description="Wall-clock limit for one build.")
@@ -39,6 +41,23 @@ class Settings(BaseSettings):
     goproxy: str = Field(
         "https://proxy.golang.org",
         description="Module proxy for modules that a generated test newly imports; 'off' disables.",
+    )
+    gosumdb: str = Field(
+        "sum.golang.org",
+        description="Checksum database that vouches for fetched modules; 'off' trusts the proxy.",
+    )
+    fetch_modules: int = Field(
+        8,
+        ge=0,
+        description="Modules one scoring may add to its build list (new imports, their needs).",
+    )
+    fetch_mb: int = Field(
+        128,
+        ge=1,
+        description="MB one scoring may add to the module cache: downloads, unpacked sources.",
+    )
+    fetch_timeout_s: float = Field(
+        60, gt=0, description="Wall-clock limit for fetching the modules of one scoring."
     )
     warmup: bool = Field(
         True, description="Build every package of the repos once at start-up to warm the cache."

@@ -6,7 +6,7 @@
    builds and passes its own tests with the pinned Go.
 2. Builds the sample dataset (python -m dataset.build): rows in data/sample-dataset, the repos
    under data/repos.
-3. Builds the tiny demo model offline (python -m training.tiny_model) into .cache/demo-model,
+3. Builds the tiny demo model offline (python -m scripts.tiny_model) into .cache/demo-model,
    or finds it there already built from the same inputs.
 4. Starts the scoring server on loopback over data/repos, and with it running: scores each
    sample package's own test file as if a model had written it, trains the tiny model a few
@@ -117,9 +117,9 @@ def score_own_tests(server: LocalScoringServer, with_tests: list[tuple[str, str,
 
 
 def build_demo_model() -> None:
-    from training import tiny_model
+    from scripts import tiny_model
 
-    banner("3. The tiny demo model: Go tokenizer, small Llama, warm start (training.tiny_model)")
+    banner("3. The tiny demo model: Go tokenizer, small Llama, warm start (scripts.tiny_model)")
     started = time.monotonic()
     tiny_model.build(DATASET, DATA_REPOS, DEMO_MODEL)
     print(f"{DEMO_MODEL.relative_to(ROOT)} ready after {time.monotonic() - started:.0f}s")

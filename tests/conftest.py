@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 SAMPLE = ROOT / "dataset" / "sample"
 SAMPLE_REPOS = SAMPLE / "repos"
@@ -76,7 +74,7 @@ def sample_scorer(sample_dataset):
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, sample_dataset) -> Path:
     """A randomly initialised model of a few hundred thousand parameters, saved like any model."""
-    from training.tiny_model import TinyModelConfig, new_model, train_tokenizer
+    from scripts.tiny_model import TinyModelConfig, new_model, train_tokenizer
 
     _, repos = sample_dataset
     corpus = [path.read_text() for path in sorted(repos.rglob("*.go"))]

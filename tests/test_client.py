@@ -1,16 +1,20 @@
-"""The scoring client against live servers on loopback, as a trainer uses it."""
+"""The scoring client and the reward built on it, against live servers on loopback, as a trainer
+uses them."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from conftest import SAMPLE_REPOS
 
-from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_reward
+from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_urls
 from scoring.local_server import LocalScoringServer, free_port
+from training.rewards import SampleLog, scorer_reward
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
@@ -55,14 +59,17 @@ def test_batches_are_split_to_the_contract_limit(server):
     assert [r["tests"]["passed"] for r in results] == [1, 2, 3, 4, 5]
 
 
-def test_async_reward_function_spreads_across_servers_and_survives_one_dying(server):
+def test_async_reward_function_spreads_across_servers_and_survives_one_dying(server, tmp_path):
     doomed = LocalScoringServer(SAMPLE_REPOS, warmup="false", timeout_s="5")
     doomed.start()
     client = AsyncScoringClient([doomed.url, server.url], backoff_s=0.05)
-    seen = []
-    reward = scorer_reward(client, on_results=seen.extend)
+    reward = scorer_reward(client, SampleLog(tmp_path / "samples.jsonl", every=1))
     completions = [[{"role": "assistant", "content": passing_tests(n, "A")}] for n in (1, 2, 3, 4)]
-    columns = {"repo": [MATHX["repo"]] * 4, "package": ["."] * 4}
+    columns = {
+        "repo": [MATHX["repo"]] * 4,
+        "package": ["."] * 4,
+        "trainer_state": SimpleNamespace(global_step=1),
+    }
 
     async def run():
         first = await reward(completions, **columns)
@@ -75,6 +82,7 @@ def test_async_reward_function_spreads_across_servers_and_survives_one_dying(ser
     assert first == [pytest.approx(0.8)] * 4  # all passed, nothing covered
     assert second[:2] == first[:2]
     assert second[2:] == [0.0, 0.0]
+    seen = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
     assert len(seen) == 8
 
 
@@ -104,7 +112,9 @@ def test_errors_are_none_not_zero(server, monkeypatch):
     # The breakdown reaches the trainer's metrics: half the batch failed in the scorer.
     assert logged["scorer/status/error"] == 0.5
     assert logged["scorer/status/ok"] == 0.5
-    assert logged["scorer/run_rate"] == 0.5
+    # Figures of the model leave the scorer's failure out (scoring.figures): the one sample it
+    # judged ran.
+    assert logged["scorer/run_rate"] == 1.0
     assert logged["scorer/no_assertion_share"] == 1.0  # of the tests that ran
 
 
@@ -123,3 +133,23 @@ def test_caller_mistakes_are_not_retried(server):
         with pytest.raises(ScoringError, match="422"):
             client.score([{"repo": "x", "package": ".", "completion": None}])
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["http://a:1 http://b:2/", "http://a:1,http://b:2", " http://a:1 , http://b:2 ",
+     ["http://a:1", "http://b:2"], ["http://a:1,http://b:2/"]],
+)  # fmt: skip
+def test_scorer_urls_are_separated_by_commas_or_spaces(given, monkeypatch):
+    assert scorer_urls(given) == ["http://a:1", "http://b:2"]
+    monkeypatch.setenv("SCORING_URLS", given if isinstance(given, str) else ",".join(given))
+    assert scorer_urls() == ["http://a:1", "http://b:2"]
+    assert ScoringClient(given).opts.urls == ["http://a:1", "http://b:2"]
+
+
+def test_no_scorer_url_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SCORING_URLS", " , ")
+    with pytest.raises(ValueError, match="scorer_urls is empty"):
+        scorer_urls()
+    monkeypatch.delenv("SCORING_URLS")
+    assert scorer_urls() == ["http://127.0.0.1:8000"]

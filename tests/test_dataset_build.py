@@ -20,6 +20,7 @@ from datasets import load_from_disk
 import gotools
 from dataset import build
 from dataset.split import split_of
+from dataset.tokens import TokenCounter
 
 LISTING = SAMPLE / "listing.jsonl"
 INILEX = SAMPLE_REPOS / "gotest-sample" / "inilex"
@@ -227,7 +228,17 @@ def small_tokenizer(path: Path) -> Path:
     return path
 
 
-def test_prompts_over_the_token_limit_are_dropped_never_cut(tmp_path):
+def bare_user_message(user: str) -> str:
+    """The user message of a full prompt without its imports and context: the target alone."""
+    intro = next(m for m in ("\n\nThe function:\n\n", "\n\nThe file `") if m in user)
+    first = user[: user.index("\n\n")]
+    target_part = user[user.index(intro) + 2 :]
+    block_end = target_part.index("\n```\n\n", target_part.index("```go\n")) + len("\n```")
+    last = user[user.rindex("\n\nWrite the complete test file") + 2 :]
+    return "\n\n".join([first, target_part[:block_end], last])
+
+
+def test_prompts_over_the_token_limit_keep_the_target_and_only_lone_targets_over_it_drop(tmp_path):
     tokenizer = small_tokenizer(tmp_path / "tokenizer.json")
     run_build(
         tmp_path / "all",
@@ -239,7 +250,7 @@ def test_prompts_over_the_token_limit_are_dropped_never_cut(tmp_path):
     )
     unlimited = {r["id"]: r for r in all_rows(tmp_path / "all")}
     lengths = sorted(r["prompt_tokens"] for r in unlimited.values())
-    limit = lengths[len(lengths) // 2]
+    limit = lengths[len(lengths) // 4]
     report = run_build(
         tmp_path / "cut",
         tmp_path / "repos2",
@@ -249,12 +260,22 @@ def test_prompts_over_the_token_limit_are_dropped_never_cut(tmp_path):
         str(limit),
     )
     kept = {r["id"]: r for r in all_rows(tmp_path / "cut")}
-    assert kept and len(kept) < len(unlimited)
+    counter = TokenCounter(str(tokenizer))
+    shortened = 0
     for row_id, row in unlimited.items():
+        system, user = row["prompt"][0], row["prompt"][1]["content"]
+        bare = bare_user_message(user)
+        alone = counter.count([system, {"role": "user", "content": bare}])
         if row["prompt_tokens"] <= limit:
-            assert kept[row_id] == row  # the very same prompt, not a shortened one
+            assert kept[row_id] == row  # the very same prompt
+        elif alone > limit:
+            assert row_id not in kept  # the only targets dropped for length
         else:
-            assert row_id not in kept
+            shorter = kept[row_id]
+            assert shorter["prompt_tokens"] <= limit
+            assert bare_user_message(shorter["prompt"][1]["content"]) == bare  # target whole
+            shortened += 1
+    assert shortened > 0 and len(kept) < len(unlimited)
     too_long = len(unlimited) - len(kept)
     assert report["stages"]["targets"]["dropped"]["prompt_too_long"] == too_long
     assert report["prompt_length"] == f"tokenizer {tokenizer}"

@@ -22,5 +22,7 @@ def test_the_dataset_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     assert "refused: path_escape" in text
     assert "no_go_mod" in text
     assert "----- user -----" in text and "File.Bool" in text
+    # The prompt over a smaller budget: the target whole, a function by its signature.
+    assert "// body omitted" in text and "left out" in text
     assert any("image/png" in o.get("data", {}) for o in outputs), "the plot was not drawn"
     assert (tmp_path / "notebook" / "dataset" / "dataset_dict.json").exists()

@@ -15,12 +15,13 @@ import sys
 import time
 
 import pytest
+import torch
 from conftest import ROOT
 from datasets import load_from_disk
 
 from evaluation import generation, logs
 from evaluation.fix_turn import needs_fix
-from evaluation.models import ModelSpecError, resolve, resolve_all
+from evaluation.model_specs import ModelSpecError, resolve, resolve_all
 from scoring.client import ScoringClient, ScoringError
 from scoring.local_server import free_port
 
@@ -373,11 +374,63 @@ def test_a_missing_model_is_one_line_on_stderr(small_run, tmp_path):
     assert (run_dir / logs.SAMPLES).read_bytes() == before
 
 
+def bare_eval(cwd) -> subprocess.CompletedProcess:
+    """`python eval.py` with no arguments, from `cwd` (the recipe's paths are relative to it)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, str(ROOT / "eval.py")]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def last_line(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    return done.stderr.strip().splitlines()[-1]
+
+
+def test_the_bare_command_names_the_missing_dataset_and_model(tmp_path):
+    line = last_line(bare_eval(tmp_path))
+    assert line.startswith("eval.py: no dataset at data/real-dataset")
+    assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
+    (tmp_path / "data" / "real-dataset").mkdir(parents=True)
+    line = last_line(bare_eval(tmp_path))
+    assert line == (
+        "eval.py: no trained model at data/train/deepseek-coder-1.3b-grpo: "
+        "train it with `python train.py`"
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
+def test_the_bare_command_without_a_gpu_points_at_the_demo(tmp_path):
+    (tmp_path / "data" / "real-dataset").mkdir(parents=True)
+    (tmp_path / "data" / "train" / "deepseek-coder-1.3b-grpo").mkdir(parents=True)
+    line = last_line(bare_eval(tmp_path))
+    assert line.startswith("eval.py: no CUDA GPU here, and eval-deepseek-coder-1.3b.yaml runs on")
+    assert "`make demo`" in line
+
+
+def test_a_hub_model_without_the_hub_is_one_line(sample_dataset, sample_scorer, tmp_path):
+    command = [sys.executable, str(ROOT / "eval.py"), "--models", "base=no-such-owner/model",
+               "--dataset_name", str(sample_dataset[0]), "--max_targets", "1",
+               "--scorer_urls", sample_scorer.url, "--logs_dir", str(tmp_path)]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    line = last_line(done)
+    assert line.startswith("eval.py: cannot load model no-such-owner/model: ")
+    assert line.endswith("fetch it with `hf download no-such-owner/model`)")
+
+
 def test_arguments_are_checked_when_parsed():
     with pytest.raises(eval_script.UserError, match="num_samples must be 1 or more"):
         eval_script.parse_args(["--models", "m", "--dataset_name", "d", "--num_samples", "0"])
     with pytest.raises(eval_script.UserError, match="models is empty"):
         eval_script.parse_args(["--dataset_name", "d"])
+
+
+def test_scorer_urls_take_commas_and_spaces(monkeypatch):
+    monkeypatch.setenv("SCORING_URLS", "http://a:1,http://b:2 http://c:3")
+    args = eval_script.parse_args(["--models", "m", "--dataset_name", "d"])
+    assert args.scorer_urls == ["http://a:1", "http://b:2", "http://c:3"]
+    flagged = ["--models", "m", "--dataset_name", "d", "--scorer_urls", "x:1,y:2", "z:3"]
+    assert eval_script.parse_args(flagged).scorer_urls == ["x:1", "y:2", "z:3"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from evaluation import logs, metrics, report
+from evaluation import logs, metrics, tables
 from evaluation.fix_turn import fix_conversation, needs_fix
 
 
@@ -194,7 +194,7 @@ def test_summarize_has_both_turns_and_every_pair_in_order():
     assert summary["paired"]["turn1"][0]["difference"] == 0.0
     assert summary["fix_turn"]["trained"]["attempted"] == 2
     json.dumps(summary)  # summary.json must hold it
-    text = report.format_summary(summary)
+    text = tables.format_summary(summary)
     assert "after the fix turn" in text and "trained - base: reward +0.000" in text
     assert "fix turn, base: 2 sent back, 2 now ok" in text
 
@@ -276,7 +276,7 @@ def test_the_results_table_has_the_reference_shape_and_values():
         record("trained", "f2", 0, "ok", 0.5, passed=1, failed=1, coverage=0.0),
         record("trained", "x1", 0, "error", granularity="file"),
     ]
-    table = report.results_table(base + trained, "base", "trained")
+    table = tables.results_table(base + trained, "base", "trained")
     assert list(table.index) == ["all", "granularity=function"]  # x1 is not shared
     row = table.loc["all"]
     assert row["count"] == 2
@@ -286,15 +286,15 @@ def test_the_results_table_has_the_reference_shape_and_values():
     assert row["uplift"] == pytest.approx(0.5)
     assert row["coverage trained"] == pytest.approx(0.5)
     assert row["all passed base"] == 0.0 and row["all passed trained"] == 0.5
-    differences = report.per_group_differences(base + trained, "base", "trained", by="repo")
+    differences = tables.per_group_differences(base + trained, "base", "trained", by="repo")
     assert differences["difference"].tolist() == [pytest.approx(0.5)]
 
 
 def test_failure_reasons_drop_positions_and_counts():
     detail = "imports: /r/x/gen_test.go:6:1: missing import path (and 4 more errors)\nmore"
-    assert report.failure_reason(detail) == "imports: missing import path"
-    assert report.failure_reason("\n\nvet: a.go:3: unreachable code\n") == "vet: unreachable code"
-    assert report.failure_reason(None) == ""
+    assert tables.failure_reason(detail) == "imports: missing import path"
+    assert tables.failure_reason("\n\nvet: a.go:3: unreachable code\n") == "vet: unreachable code"
+    assert tables.failure_reason(None) == ""
     records = [
         {
             **record("m", f"t{i}", 0, "goimports_failed"),
@@ -302,7 +302,7 @@ def test_failure_reasons_drop_positions_and_counts():
         }
         for i in range(3)
     ] + [record("m", "t9", 0, "ok", 1.0, passed=1), record("m", "t8", 0, "error")]
-    table = report.failure_reasons(records)
+    table = tables.failure_reasons(records)
     assert table.to_dict("records") == [
         {"model": "m", "status": "goimports_failed", "reason": "bad", "samples": 3}
     ]

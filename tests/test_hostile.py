@@ -368,8 +368,11 @@ func TestSalted(t *testing.T) {{
     assert_still_scores(client)
 
 
-def test_host_tmp_is_not_written(client):
+def test_host_tmp_is_not_written(client, repos):
     name = f"gotestrl-tmp-{uuid.uuid4().hex}"
+    # The folder that leads to the repos lies under the host's /tmp: inside, it is in the run's
+    # private /tmp, so what matters is that nothing of the host's changes.
+    places = ["/tmp/", "/dev/shm/", f"{repos.parent}/", f"{repos}/", "/scratch/"]
     code = f"""package mathx
 
 import (
@@ -378,25 +381,29 @@ import (
 )
 
 func TestTmp(t *testing.T) {{
-	// /tmp is read-only inside; TMPDIR is the private scratch folder, where writes work.
-	if err := os.WriteFile("/tmp/{name}", []byte("x"), 0o666); err == nil {{
-		t.Error("wrote /tmp")
+	for _, dir := range []string{{{", ".join(f'"{p}"' for p in places)}}} {{
+		os.WriteFile(dir+"{name}", []byte("x"), 0o666)
 	}}
-	os.WriteFile("/dev/shm/{name}", []byte("x"), 0o666)
-	if err := os.WriteFile(os.TempDir()+"/{name}", []byte("x"), 0o666); err != nil {{
-		t.Fatal(err)
+	// TMPDIR is the private /tmp, which is also where Go looks without an environment.
+	for _, clear := range []bool{{false, true}} {{
+		if clear {{
+			os.Clearenv()
+		}}
+		if err := os.WriteFile(os.TempDir()+"/{name}", []byte("x"), 0o666); err != nil {{
+			t.Fatal(err)
+		}}
+		if _, err := os.Stat(os.TempDir() + "/{name}"); err != nil {{
+			t.Fatal(err)
+		}}
+		t.Log("TMPDIR is", os.TempDir())
 	}}
-	if _, err := os.Stat(os.TempDir() + "/{name}"); err != nil {{
-		t.Fatal(err)
-	}}
-	t.Log("TMPDIR is", os.TempDir())
 }}"""
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
-    assert result["tests"]["passed"] == 1, result["detail"]  # scratch works, /tmp does not
-    assert "TMPDIR is /scratch" in result["detail"]
-    for path in (f"/tmp/{name}", f"/scratch/{name}", f"/dev/shm/{name}"):
-        assert not os.path.exists(path)
+    assert result["tests"]["passed"] == 1, result["detail"]  # the private /tmp works
+    assert result["detail"].count("TMPDIR is /tmp\n") == 2
+    for place in places:
+        assert not os.path.exists(place + name)
     assert_still_scores(client)
 
 
@@ -481,7 +488,7 @@ func TestSecrets(t *testing.T) {
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
     assert result["tests"]["passed"] == 1, result["detail"]
-    assert "own environment: [HOME=/scratch TMPDIR=/scratch PATH=/usr/bin:/bin" in result["detail"]
+    assert "own environment: [HOME=/tmp TMPDIR=/tmp PATH=/usr/bin:/bin" in result["detail"]
     assert TOKEN not in result["detail"]
     assert "ESCAPED" not in result["detail"]
     assert_still_scores(client)

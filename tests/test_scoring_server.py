@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -96,6 +97,36 @@ def test_health(client):
     assert body["status"] == "ok"
     assert body["go"].startswith("go version go1.27")
     assert body["concurrency"] == 2
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_api_pages_load_everything_from_the_server(client, page):
+    """An offline scoring machine shows them whole: no CDN, no fonts, no validator."""
+    html = client.get(page)
+    assert html.status_code == 200
+    assert not re.findall(r"https?:|(?:src|href)=[\"']//", html.text), html.text
+    assets = re.findall(r"(?:src|href)=[\"']([^\"']+)", html.text)
+    assert any(a.endswith(".js") for a in assets), html.text
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 1000, asset
+    if page == "/docs":
+        assert any(a.endswith(".css") for a in assets)
+        assert '"validatorUrl": null' in html.text
+    schema = client.get("/openapi.json").json()
+    item = schema["components"]["schemas"]["ScoreItem"]["properties"]
+    assert item["package"]["maxLength"] == 1024
+    assert all(field.get("description") for field in item.values())
+
+
+def test_every_setting_is_documented_in_the_interface():
+    """docs/scoring-api.md's table names exactly the settings there are (and those being added)."""
+    table = (Path(__file__).parent.parent / "docs" / "scoring-api.md").read_text()
+    rows = re.findall(r"^\| `SCORING_(\w+)`( \*\(being added\)\*)? \|", table, re.MULTILINE)
+    documented = {name.lower() for name, being_added in rows if not being_added}
+    assert documented == set(Settings.model_fields)
 
 
 def test_ok_reward_matches_formula_and_go_cover(client, tmp_path):
@@ -359,6 +390,48 @@ func TestWithUUID(t *testing.T) {
     assert result["status"] == "ok", result["detail"]
     assert (SAMPLE_REPOS / "gotest-sample/mathx/go.mod").read_text() == go_mod
     assert not (SAMPLE_REPOS / "gotest-sample/mathx/go.sum").exists()
+
+
+def test_only_imports_from_outside_the_build_list_are_fetched(client):
+    dependencies = client.app.state.scorer.dependencies
+    build_list = client.portal.call(dependencies.build_list, SAMPLE_REPOS / "gotest-sample/semver")
+    imports = [
+        "fmt",
+        "cmd/compile",  # the standard library's, however it is named
+        "github.com/gotest-sample/semver",  # the module itself, and its packages
+        "github.com/gotest-sample/semver/constraint",
+        "github.com/gotest-sample/semver/nope",  # no such folder: another module may have it
+        "example.com/new/module",
+        "-flag",  # go get would read it as a flag; the build refuses it
+    ]
+    assert build_list.missing(imports) == [
+        "github.com/gotest-sample/semver/nope",
+        "example.com/new/module",
+    ]
+    # A folder with a go.mod of its own is another module's, even inside the repo.
+    mathx = client.portal.call(dependencies.build_list, SAMPLE_REPOS / "gotest-sample/mathx")
+    assert mathx.missing(["github.com/gotest-sample/mathx/stats"]) == [
+        "github.com/gotest-sample/mathx/stats"
+    ]
+
+
+def test_only_found_packages_are_remembered_once_each(client):
+    scorer = client.app.state.scorer
+    before = set(scorer.packages)
+    spellings = [
+        {"repo": "gotest-sample/mathx", "package": "stats"},
+        {"repo": "gotest-sample/./mathx", "package": "./stats/"},
+        {"repo": "gotest-sample/mathx/", "package": "stats/../stats"},
+    ]
+    unknown = [
+        {"repo": "nobody/nothing", "package": "."},
+        {"repo": "gotest-sample/mathx", "package": "nope"},
+        {"repo": "gotest-sample/legacy-utils", "package": "strutil"},  # a folder, no module
+    ]
+    items = [{**item, "completion": "```go\n```"} for item in spellings + unknown]
+    results = client.post("/score", json={"items": items}).json()["results"]
+    assert [r["status"] for r in results] == ["no_code"] * 3 + ["bad_request"] * 3
+    assert set(scorer.packages) - before <= {SAMPLE_REPOS / "gotest-sample/mathx/stats"}
 
 
 def test_unresolvable_dependency(client):

@@ -16,7 +16,7 @@ from datasets import Dataset, DatasetDict
 from transformers import AutoModelForCausalLM
 
 from scoring.local_server import free_port
-from training.tiny_model import TinyModelConfig, warm_start
+from scripts.tiny_model import TinyModelConfig, warm_start
 
 STATUSES = {
     "ok",
@@ -187,3 +187,47 @@ def test_no_healthy_scorer_stops_before_the_model_loads(tmp_path, gcd_rows):
 def test_missing_model_is_one_line(tmp_path, gcd_rows, sample_scorer):
     flags = demo_flags(tmp_path / "no-such-model", gcd_rows, sample_scorer.url, tmp_path)
     assert "cannot load model" in one_line_error(train(*flags))
+
+
+def test_scorer_urls_from_the_environment_take_commas_and_spaces(monkeypatch):
+    import train as train_script
+
+    monkeypatch.setenv("SCORING_URLS", "http://a:1,http://b:2 http://c:3")
+    args = train_script.GoTestScriptArguments(dataset_name="rows")
+    assert args.scorer_urls == ["http://a:1", "http://b:2", "http://c:3"]
+    flagged = train_script.GoTestScriptArguments(dataset_name="rows", scorer_urls=["x:1,y:2"])
+    assert flagged.scorer_urls == ["x:1", "y:2"]
+
+
+def bare_train(cwd: Path) -> subprocess.CompletedProcess:
+    """`python train.py` with no arguments, from `cwd` (the recipe's paths are relative to it)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train.py")],
+        cwd=cwd,
+        env=OFFLINE,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_bare_command_names_the_missing_dataset_and_how_to_build_it(tmp_path):
+    line = one_line_error(bare_train(tmp_path))
+    assert line.startswith("train.py: no dataset at data/real-dataset")
+    assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
+    assert "--out data/real-dataset" in line
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop where no GPU is")
+def test_the_bare_command_without_a_gpu_points_at_the_demo(tmp_path):
+    (tmp_path / "data" / "real-dataset").mkdir(parents=True)
+    line = one_line_error(bare_train(tmp_path))
+    assert line.startswith("train.py: no CUDA GPU here, and deepseek-coder-1.3b.yaml runs on GPUs")
+    assert "`make demo`" in line
+
+
+def test_a_hub_model_without_the_hub_is_one_line(tmp_path, gcd_rows, sample_scorer):
+    flags = demo_flags(tmp_path, gcd_rows, sample_scorer.url, tmp_path)
+    line = one_line_error(train(*flags, "--model_name_or_path=no-such-owner/no-such-model"))
+    assert "cannot load model 'no-such-owner/no-such-model'" in line
+    assert "fetch it with `hf download no-such-owner/no-such-model`" in line

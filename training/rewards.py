@@ -2,6 +2,12 @@
 
 A reward is `(completions, **kwargs) -> list[float | None]`; None leaves a sample out of the
 update (TRL gives it no advantage), which is what a failure of the scorer must do.
+
+    from scoring.client import AsyncScoringClient
+    from training.rewards import scorer_reward
+
+    client = AsyncScoringClient(["http://scorer-1:8000", "http://scorer-2:8000"], token="...")
+    go_test_reward = scorer_reward(client)  # reward_funcs=[go_test_reward] in TRL's GRPOTrainer
 """
 
 from __future__ import annotations
@@ -11,7 +17,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scoring.client import AsyncScoringClient, completion_text, scorer_reward
+from scoring import figures
+from scoring.client import AsyncScoringClient
+
+
+def completion_text(completion: Any) -> str:
+    """A TRL completion, plain (a string) or conversational (a list of messages)."""
+    if isinstance(completion, str):
+        return completion
+    return "".join(m.get("content") or "" for m in completion if m.get("role") == "assistant")
+
+
+def batch_figures(results: list[dict]) -> dict[str, float]:
+    """What the scorer said of a batch beyond the rewards (scoring.figures): where gaming and
+    failures show. Figures that no result counts towards are left out."""
+    rates = {name: value for name, value in figures.rates(results).items() if value is not None}
+    shares = {f"status/{status}": value for status, value in figures.status_shares(results).items()}
+    return {**rates, **shares}
 
 
 class SampleLog:
@@ -38,23 +60,63 @@ class SampleLog:
                 log.write(json.dumps(record) + "\n")
 
 
+def scorer_reward(
+    client: AsyncScoringClient, sample_log: SampleLog | None = None
+) -> Callable[..., Any]:
+    """The TRL reward function that pays what the scoring server pays; None where it failed.
+
+    Each batch's breakdown (batch_figures) goes to the trainer's metrics under `scorer/` when the
+    trainer passes `log_metric` (TRL's GRPOTrainer does), and its scored completions to
+    sample_log when the trainer passes `trainer_state`.
+    """
+
+    async def go_test_reward(
+        completions: list[Any],
+        repo: list[str],
+        package: list[str],
+        target_file: list[str | None] | None = None,
+        target_function: list[str | None] | None = None,
+        **kwargs: Any,
+    ) -> list[float | None]:
+        # Score
+        n = len(completions)
+        items = [
+            {
+                "repo": repo[i],
+                "package": package[i],
+                "completion": completion_text(completions[i]),
+                "target_file": (target_file or [None] * n)[i],
+                "target_function": (target_function or [None] * n)[i],
+            }
+            for i in range(n)
+        ]
+        results = await client.score(items)
+
+        # Log the batch's breakdown
+        log_metric = kwargs.get("log_metric")
+        if callable(log_metric):
+            for name, value in batch_figures(results).items():
+                log_metric(f"scorer/{name}", value)
+
+        # Log the samples
+        state = kwargs.get("trainer_state")
+        if sample_log is not None and state is not None:
+            columns = {**kwargs, "repo": repo, "package": package}
+            columns["target_function"] = target_function
+            sample_log.write(state.global_step, completions, columns, results)
+
+        # `error` is the scorer failing, not the model: its reward is None so the sample is left
+        # out, never learnt from as a 0.
+        return [None if figures.is_error(r) else r["reward"] for r in results]
+
+    return go_test_reward
+
+
 def go_test(
     scorer_urls: list[str], scorer_token: str | None, sample_log: SampleLog | None = None
 ) -> Callable[..., Any]:
     """Pays what the scoring server pays for a generated Go test (build, run, pass, coverage)."""
-    client = AsyncScoringClient(scorer_urls, token=scorer_token)
-    results: list[dict] = []
-    score = scorer_reward(client, on_results=results.extend)
-
-    async def go_test_reward(completions: list[Any], **kwargs: Any) -> list[float | None]:
-        results.clear()
-        rewards = await score(completions, **kwargs)
-        state = kwargs.get("trainer_state")
-        if sample_log is not None and state is not None:
-            sample_log.write(state.global_step, completions, kwargs, results)
-        return rewards
-
-    return go_test_reward
+    return scorer_reward(AsyncScoringClient(scorer_urls, token=scorer_token), sample_log)
 
 
 REWARDS = {"go_test": go_test}

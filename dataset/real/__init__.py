@@ -1,1 +1,1 @@
-"""The real-repos listing: repos.txt, make_listing.py and the listing.jsonl it writes."""
+"""The real-repos listing: repos.txt, make_listing.py and the listing.parquet it writes."""

@@ -1,6 +1,6 @@
-"""Write listing.jsonl, the real-repos listing, from repos.txt through the Go module proxy.
+"""Write listing.parquet, the real-repos listing, from repos.txt through the Go module proxy.
 
-    .venv/bin/python -m dataset.real.make_listing            # rewrite dataset/real/listing.jsonl
+    .venv/bin/python -m dataset.real.make_listing --workers 8   # rewrites listing.parquet
 
 For each repo of repos.txt the module zip at the given version is fetched (into a temporary
 cache, so a later build still downloads for itself) and every .go file in it gets one row in the
@@ -8,7 +8,9 @@ schema of bigcode/the-stack-v2-dedup. `revision_id` is the version, which is wha
 serves (a commit works too where the proxy resolves commits, as proxy.golang.org does). Fields
 that only GitHub knows (stars, forks, ids, dates of events) are null rather than invented;
 `detected_licenses` comes from the keywords of the module's LICENSE file. Only metadata is
-written: no code.
+written, no code, in Parquet (a `--out` ending in .jsonl writes JSON lines). A module the proxy
+does not serve is left out with a warning, and named in the summary, so that one withdrawn
+version does not stop a listing of hundreds.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import hashlib
 import json
 import sys
 import tempfile
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from dataset.download import DownloadCache
+from dataset.download import DownloadCache, DownloadError
+from dataset.extract import ExtractError
 from dataset.sources import DEFAULT_GOPROXY, GoProxySource, escape_module_path
 
 HERE = Path(__file__).resolve().parent
@@ -113,23 +118,57 @@ def repo_rows(
     return rows
 
 
+def write_listing(rows: list[dict], out: Path) -> None:
+    if out.suffix == ".jsonl":
+        out.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), out, compression="zstd")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=Path, default=HERE / "repos.txt")
-    parser.add_argument("--out", type=Path, default=HERE / "listing.jsonl")
+    parser.add_argument("--out", type=Path, default=HERE / "listing.parquet")
     parser.add_argument("--goproxy", default=DEFAULT_GOPROXY)
+    parser.add_argument("--workers", type=int, default=4, help="modules fetched at once")
     args = parser.parse_args(argv)
     source = GoProxySource(args.goproxy)
-    lines = []
+    repos = read_repos(args.repos)
+    local = threading.local()
+    caches: list[DownloadCache] = []
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        cache = DownloadCache(Path(tmp))
-        for repo, version, module in read_repos(args.repos):
-            rows = repo_rows(source, cache, repo, version, module)
-            print(f"{repo:30} {version:40} {len(rows):4} .go files", file=sys.stderr)
-            lines += [json.dumps(row) + "\n" for row in rows]
-        cache.close()
-    args.out.write_text("".join(lines), encoding="utf-8")
-    print(f"wrote {len(lines)} rows to {args.out}", file=sys.stderr)
+
+        def fetch(job: tuple[int, tuple[str, str, str | None]]) -> list[dict]:
+            number, (repo, version, module) = job
+            if not hasattr(local, "cache"):  # a cache per thread: its journal is not shared
+                local.cache = DownloadCache(Path(tmp) / str(threading.get_ident()))
+                caches.append(local.cache)
+            try:
+                rows = repo_rows(source, local.cache, repo, version, module)
+            except (DownloadError, ExtractError, zipfile.BadZipFile) as err:
+                skipped.append(repo)
+                print(f"warning: {repo} {version} left out: {err}", file=sys.stderr)
+                return []
+            print(
+                f"[{number}/{len(repos)}] {repo:40} {version:40} {len(rows):5} .go files",
+                file=sys.stderr,
+            )
+            return rows
+
+        with ThreadPoolExecutor(max(1, args.workers)) as pool:
+            results = list(pool.map(fetch, enumerate(repos, 1)))
+        for cache in caches:
+            cache.close()
+    rows = [row for repo_rows_ in results for row in repo_rows_]
+    write_listing(rows, args.out)
+    listed = len(repos) - len(skipped)
+    print(f"wrote {len(rows)} rows of {listed} modules to {args.out}", file=sys.stderr)
+    if skipped:
+        print(f"left out {len(skipped)}: {', '.join(skipped)}", file=sys.stderr)
     return 0
 
 

@@ -38,3 +38,7 @@ func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // IsNumber reports whether t is a number.
 func IsNumber(t Token) bool { return t.Kind == Number }
+
+// NewToken makes a token of kind k: the constructor of IsNumber's parameter
+// and Describe's receiver.
+func NewToken(k Kind, text string) Token { return Token{Kind: k, Text: text} }

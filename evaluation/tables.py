@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from evaluation import metrics
+from scoring import figures
 
 VIEWS = {"turn1": "first answers", "after_fix": "after the fix turn"}
 
@@ -90,7 +91,7 @@ def format_summary(summary: dict) -> str:
 
 
 def _scored_targets(records: Sequence[dict]) -> set[str]:
-    return {r["id"] for r in records if r["status"] != metrics.ERROR}
+    return {r["id"] for r in figures.scored(records)}
 
 
 def _where(records: Sequence[dict], column: str, value: str) -> list[dict]:
@@ -203,7 +204,7 @@ def failure_reasons(records: Sequence[dict], *, top: int = 10):
     counts = Counter(
         (r["model"], r["status"], failure_reason(r.get("detail")))
         for r in records
-        if r["status"] not in ("ok", metrics.ERROR)
+        if not figures.is_runnable(r) and not figures.is_error(r)
     )
     rows = [
         {"model": model, "status": status, "reason": reason, "samples": n}

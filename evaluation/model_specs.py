@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+from common.errors import UserError
+from common.prerequisites import is_hub_id
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(UserError, ValueError):
     """A model that cannot be evaluated: the message says which and why, in one line."""
 
 
@@ -31,17 +31,12 @@ class ModelSpec:
         return self.base_path is not None
 
 
-def _looks_like_hub_id(path: str) -> bool:
-    # `data/run` matches owner/name too: a first part that is a local folder makes it a path.
-    return bool(HUB_ID.match(path)) and not Path(path.split("/")[0]).exists()
-
-
 def _check_full_model(path: str, what: str) -> None:
     folder = Path(path)
     if folder.exists():
         if not (folder / "config.json").is_file():
             raise ModelSpecError(f"{what} {path} is not a model folder (no config.json)")
-    elif not _looks_like_hub_id(path):
+    elif not is_hub_id(path):
         raise ModelSpecError(f"{what} {path} does not exist")
 
 

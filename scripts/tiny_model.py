@@ -1,6 +1,6 @@
 """The demo's tiny model, built offline: a Go tokenizer, a small Llama, and a supervised warm start.
 
-    python -m training.tiny_model --dataset data/sample-dataset --repos-dir data/repos \
+    python -m scripts.tiny_model --dataset data/sample-dataset --repos-dir data/repos \
         --out .cache/demo-model
 
 No hub is reachable, and a randomly initialised model would score a wall of zeros that teaches
