@@ -192,7 +192,7 @@ func TestHarnessRecords(t *testing.T) {
 			binary := filepath.Join(work, "calc.test")
 			goCmd(t, calc, "test", "-c", "-o", binary, "-overlay", filepath.Join(work, "overlay.json"), ".")
 
-			words := runWithMemory(t, binary, calc, len(h.Tests), inst.Counters)
+			words, _ := runWithMemory(t, binary, calc, len(h.Tests), inst.Counters, 0)
 			if words[0] != memoryAttached || words[2] != uint32(len(h.Tests)) || words[3] != uint32(inst.Counters) {
 				t.Fatalf("header %#x %d %d %d", words[0], words[1], words[2], words[3])
 			}
@@ -219,6 +219,49 @@ func TestHarnessRecords(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMutantSelector checks instrument's mutant expression: code added to
+// the package reads the run's mutant id from the shared memory.
+func TestMutantSelector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	mod := filepath.Join(t.TempDir(), "mod")
+	copyDir(t, "testdata/mod", mod)
+	calc := filepath.Join(mod, "calc")
+	work := t.TempDir()
+	inst, err := instrument(calc, "calc.go,stack.go", filepath.Join(work, "instrument"), testMemory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		// As schemata would: a mutant site in the package's own code.
+		"abs_mutant.go": "package calc\n\nfunc AbsMutant(x int) int {\n\tif " + inst.Mutant +
+			" == 7 {\n\t\treturn -Abs(x)\n\t}\n\treturn Abs(x)\n}\n",
+		"calc_test.go": "package calc\n\nimport \"testing\"\n\nfunc TestAbs(t *testing.T) {\n\tt.Logf(\"Abs(-3) = %d\", AbsMutant(-3))\n}\n",
+	}
+	replace := map[string]string{filepath.Join(calc, inst.Memory.Name): inst.Memory.Path}
+	for _, f := range inst.Files {
+		replace[filepath.Join(calc, f.Name)] = f.Path
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		replace[filepath.Join(calc, name)] = filepath.Join(work, name)
+	}
+	overlay, _ := json.Marshal(map[string]any{"Replace": replace})
+	if err := os.WriteFile(filepath.Join(work, "overlay.json"), overlay, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(work, "calc.test")
+	goCmd(t, calc, "test", "-c", "-o", bin, "-overlay", filepath.Join(work, "overlay.json"), ".")
+	for mutant, want := range map[uint32]string{0: "Abs(-3) = 3", 7: "Abs(-3) = -3", 8: "Abs(-3) = 3"} {
+		if _, out := runWithMemory(t, bin, calc, 0, inst.Counters, mutant); !bytes.Contains(out, []byte(want)) {
+			t.Errorf("mutant %d: want %q in the output", mutant, want)
+		}
 	}
 }
 
@@ -260,11 +303,12 @@ func TestInstrumentedBlocksAreGoTests(t *testing.T) {
 }
 
 // runWithMemory runs bin with a shared memory for its records and
-// counters as descriptor 3, and returns the memory's words afterwards.
-func runWithMemory(t *testing.T, bin, dir string, records, counters int) []uint32 {
+// counters as descriptor 3, and returns the memory's words afterwards and
+// the binary's output.
+func runWithMemory(t *testing.T, bin, dir string, records, counters int, mutant uint32) ([]uint32, []byte) {
 	t.Helper()
 	words := make([]uint32, headerWords+2*records+counters)
-	words[0], words[2], words[3] = memoryOffered, uint32(records), uint32(counters)
+	words[0], words[1], words[2], words[3] = memoryOffered, mutant, uint32(records), uint32(counters)
 	path := filepath.Join(t.TempDir(), "memory")
 	var buf bytes.Buffer
 	binary.Write(&buf, binary.NativeEndian, words)
@@ -288,7 +332,7 @@ func runWithMemory(t *testing.T, bin, dir string, records, counters int) []uint3
 	if err := binary.Read(bytes.NewReader(data), binary.NativeEndian, words); err != nil {
 		t.Fatal(err)
 	}
-	return words
+	return words, out
 }
 
 // goTestJSON runs go test -json in dir and returns the result of each

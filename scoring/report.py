@@ -1,108 +1,133 @@
-"""Reading what a test binary reports about its run, and refusing a report the test wrote itself.
+"""What a test run measured, read from memory that the test's own code cannot write.
 
-A Go test binary reports in-band: test2json's framing goes to the same stdout that the test writes
-to, and the cover profile goes to a path that the test can read from its flags. Nothing in one
-process can keep a secret from the rest of it, so a test can print framing of its own; what it
-cannot do is make that framing agree with what the testing package itself prints. A report is
-trusted only if it has the shape of a real run:
+A test binary's own reports (test2json's framing on its stdout, the cover profile it writes) come
+from the process that runs the test, so a test can forge both. The scorer trusts neither: each
+run gets a shared memory (a sealed memfd, descriptor 3 in the sandbox) that only code the scorer
+adds to the build writes into (`gotools instrument` and `gotools harness`, under names the test
+cannot know), and that the server reads after the run, however it ended. Its layout, in uint32
+words of the machine's byte order:
 
-- only top-level tests that the generated file declares count (the helper reads them from the
-  AST), so invented names never count;
-- each test has at most one start and one result: a forged result next to the real one shows;
-- the testing package ends a run by writing the cover profile, exactly once and complete; a run
-  that exits 0 without it ended behind the testing package's back (a TestMain that skips m.Run, a
-  test that calls syscall.Exit(0)), and a second or a malformed profile was written by the test;
-- a profile lists exactly the blocks that the package's instrumented build has (a reference
-  profile from a build without the generated test), so a forged one cannot claim other blocks.
+    [0] OFFERED, turned into ATTACHED by the binary once it has mapped the memory
+    [1] the mutant to run (0: the real code)
+    [2] R, the number of declared tests; [3] N, the number of coverage counters
+    [4 + 2i], [4 + 2i + 1]: starts and result of declared test i (result 0 none, 1 pass, 2 fail,
+    3 skip); then N counters, 1 once their block ran
 
-A run that ended abnormally (a panic, os.Exit(1), a kill) counts the results printed before the
-end, but the test running at the end failed, whatever it printed about itself.
+Counting: a test that started once and has a result counts by it; one that started but has no
+result failed (the binary crashed or exited in it); one never started did not run. A test started
+twice (a TestMain that calls m.Run twice) makes the report untrusted. Coverage counts only a run
+that ended as the testing package ends one (every started test has its result, and the binary
+exited 0 or 1, not 2 for a panic): go test writes no profile when the binary dies mid-run.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+import fcntl
+import os
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from scoring.models import TestCounts
 
-# One block of a `-covermode=set` profile: file:startLine.startCol,endLine.endCol statements count.
-_BLOCK = re.compile(rb"^(.+\.go:\d+\.\d+,\d+\.\d+ \d+) ([01])$")
-_MODE = b"mode: set"
+OFFERED = 0x6C727467  # "gtrl" in little-endian bytes
+ATTACHED = 0x4C525447  # "GTRL"
+HEADER_WORDS = 4
+PASS, FAIL, SKIP = 1, 2, 3
+
+
+class RunMemory:
+    """One run's shared memory: a sealed memfd holding the header, zeros elsewhere."""
+
+    def __init__(self, records: int, counters: int, mutant: int = 0) -> None:
+        self.records = records
+        self.counters = counters
+        self.size = 4 * (HEADER_WORDS + 2 * records + counters)
+        self.header = (OFFERED, mutant, records, counters)
+        self.fd = os.memfd_create("gotestrl", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            os.ftruncate(self.fd, self.size)
+            os.pwrite(self.fd, struct.pack(f"={HEADER_WORDS}I", *self.header), 0)
+            seals = fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL
+            fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, seals)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def words(self) -> tuple[int, ...]:
+        data = os.pread(self.fd, self.size, 0)
+        return struct.unpack(f"={len(data) // 4}I", data)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __enter__(self) -> RunMemory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass
 class Report:
     counts: TestCounts = field(default_factory=TestCounts)
-    profile: bytes | None = None  # set when the run ended through the testing package
+    attached: bool = False  # the binary mapped the memory: its package initialised
+    ended: bool = False  # the run ended as the testing package ends one: coverage counts
+    passed: tuple[str, ...] = ()  # names of the declared tests that passed
+    counters: tuple[int, ...] = ()  # coverage counters, in instrument's block order
     tampered: str | None = None  # why the report cannot be trusted
 
 
-def profile_blocks(profile: bytes) -> list[bytes] | None:
-    """The blocks of a complete set-mode profile (position and statements), None if malformed."""
-    lines = profile.split(b"\n")
-    if len(lines) < 2 or lines[0] != _MODE or lines[-1] != b"":
-        return None
-    blocks = []
-    for line in lines[1:-1]:
-        match = _BLOCK.match(line)
-        if match is None:
-            return None
-        blocks.append(match.group(1))
-    return blocks
-
-
-def read_report(
-    events: Iterable[dict],
-    declared: frozenset[str],
-    exit_code: int | None,
-    profile: bytes,
-    reference: frozenset[bytes] | None,
-) -> Report:
-    """The counts of top-level tests, or why the run's report was forged."""
-    ended = bool(profile)
-    if ended:
-        blocks = profile_blocks(profile)
-        if blocks is None:
-            return Report(tampered="the cover profile is not one complete profile")
-        if len(set(blocks)) != len(blocks) or (reference is not None and set(blocks) != reference):
-            return Report(tampered="the cover profile lists blocks that the package does not have")
-    elif exit_code == 0:
-        return Report(tampered="the binary exited 0 without the testing package's ending")
-
-    runs: dict[str, int] = {}
-    results: dict[str, str] = {}
-    running: str | None = None
-    for event in events:
-        test, action = event.get("Test"), event.get("Action")
-        if test not in declared:
+def read_report(memory: RunMemory, tests: Sequence[str], exit_code: int | None) -> Report:
+    """The counts of the declared tests (harness's order) and the counters, or why not."""
+    words = memory.words()
+    if len(words) != HEADER_WORDS + 2 * memory.records + memory.counters:
+        return Report(tampered="the run's memory changed size")
+    header = words[:HEADER_WORDS]
+    if header[1:] != memory.header[1:] or header[0] not in (OFFERED, ATTACHED):
+        return Report(tampered="the run's memory header was overwritten")
+    if len(tests) != memory.records:
+        raise ValueError(f"{len(tests)} test names for {memory.records} records")
+    report = Report(attached=header[0] == ATTACHED, ended=exit_code in (0, 1))
+    passed = []
+    for i, name in enumerate(tests):
+        starts, result = words[HEADER_WORDS + 2 * i : HEADER_WORDS + 2 * i + 2]
+        if starts > 1:
+            return Report(tampered=f"{name} was started {starts} times")
+        if result > SKIP or (starts == 0 and result != 0):
+            return Report(tampered=f"{name} has a record no run writes")
+        if starts == 0:
             continue
-        if action in ("run", "cont"):
-            if action == "run":
-                runs[test] = runs.get(test, 0) + 1
-                if runs[test] > 1:
-                    return Report(tampered=f"{test} was started twice")
-            running = test
-        elif action in ("pass", "fail", "skip"):
-            if test in results:
-                return Report(tampered=f"{test} has two results")
-            if test not in runs:
-                return Report(tampered=f"{test} has a result but was never started")
-            results[test] = action
+        if result == PASS:
+            report.counts.passed += 1
+            passed.append(name)
+        elif result == SKIP:
+            report.counts.skipped += 1
+        elif result == FAIL:
+            report.counts.failed += 1
+        else:  # started, never finished: the binary crashed or exited in it
+            report.counts.failed += 1
+            report.ended = False
+    report.passed = tuple(passed)
+    report.counters = words[HEADER_WORDS + 2 * memory.records :]
+    return report
 
-    counts = TestCounts()
-    for test in runs:
-        result = results.get(test)
-        if result is None and ended:
-            # The testing package gives every test it started a result before it ends.
-            return Report(tampered=f"{test} has no result, yet the run ended normally")
-        if result is None or (not ended and test == running):
-            counts.failed += 1
-        elif result == "pass":
-            counts.passed += 1
-        elif result == "skip":
-            counts.skipped += 1
-        else:
-            counts.failed += 1
-    return Report(counts=counts, profile=profile if ended else None)
+
+def set_profile(
+    import_path: str, files: Sequence[str], blocks: Sequence[Sequence[int]], counters: Sequence[int]
+) -> bytes:
+    """A set-mode cover profile, named as go test names files (import path / base name).
+
+    blocks are instrument's: file index, start line, start column, end line, end column,
+    statements; counters the run's, in the same order.
+    """
+    if len(blocks) != len(counters):
+        raise ValueError(f"{len(blocks)} blocks for {len(counters)} counters")
+    lines = [b"mode: set"]
+    for (file, start_line, start_col, end_line, end_col, statements), count in zip(
+        blocks, counters, strict=True
+    ):
+        name = f"{import_path}/{files[file]}"
+        position = f"{name}:{start_line}.{start_col},{end_line}.{end_col}"
+        lines.append(f"{position} {statements} {1 if count else 0}".encode())
+    return b"\n".join(lines) + b"\n"

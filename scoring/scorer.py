@@ -1,12 +1,15 @@
 """Scoring one generated test: from a completion to a reward.
 
 The steps, each of which may end the scoring with its own status: take the code out of the
-completion, fix its imports (the Go helper), check its package clause, put it into its package
-through `go build -overlay` so that the repo on disk is never written (the repo's own _test.go files
-are overlaid away), fetch the modules that its syntax newly imports into a private copy of go.mod
-(scoring/dependencies.py), build the test binary the way `go test -cover` does (vet included), run
-it in the sandbox, count top-level tests from test2json's events, and measure the target's coverage
-from the cover profile.
+completion, fix its imports (the Go helper), check its package clause, refuse the constructs that
+reach memory the test was not given, put it into its package through `go build -overlay` so that
+the repo on disk is never written (the repo's own _test.go files are overlaid away), fetch the
+modules that its syntax newly imports into a private copy of go.mod (scoring/dependencies.py),
+build the test binary as `go test -c` does (vet included) with the package's files
+coverage-instrumented and the test's results reported by code of ours (`gotools instrument`, once
+per package, and `gotools harness`), run it in the sandbox with a shared memory for those, and read
+the counts and coverage from that memory (scoring/report.py), never from what the test printed or
+wrote.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import gotools
 from scoring.completion import extract_code, package_name
 from scoring.dependencies import Dependencies, FetchRefused
 from scoring.models import RefusedItem, ScoreItem, ScoreResult, Status
-from scoring.report import profile_blocks, read_report
+from scoring.report import RunMemory, read_report, set_profile
 from scoring.reward import reward
 from scoring.sandbox import SCRATCH, Limits, Mounts, Outcome, Sandbox
 from scoring.settings import Settings
@@ -40,6 +43,8 @@ logger = logging.getLogger("scoring")
 GENERATED_NAME = "gotestrl_generated_test.go"
 # An empty test file: `go test -c` links no binary for a package without test files.
 REFERENCE_NAME = "gotestrl_reference_test.go"
+# The test binary inside the sandbox.
+TEST_BINARY = "/sandbox/pkg.test"
 DETAIL_BYTES = 4096
 _FUNCTION_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
 
@@ -86,7 +91,8 @@ class Scorer:
         # Keyed by the resolved folder, and only packages that were found stay: a request cannot
         # grow it past the package folders on disk, whatever names it sends.
         self.packages: dict[Path, asyncio.Future[Package]] = {}
-        self.references: dict[Path, asyncio.Future[frozenset[bytes] | None]] = {}
+        self.instrumentations: dict[Path, asyncio.Future[gotools.Instrumented]] = {}
+        self.references: dict[Path, asyncio.Future[bool]] = {}
         self.in_flight: dict[str, asyncio.Future[ScoreResult]] = {}
         self.results: OrderedDict[str, ScoreResult] = OrderedDict()
         self.go_version = ""
@@ -240,7 +246,7 @@ class Scorer:
         source = fixed["source"]
         # The tests go test will run, from the AST: the only names whose results can count.
         parsed = await self.helper("assertions", src_text=source, name=GENERATED_NAME)
-        assertions, declared = parsed["assertions"], frozenset(parsed["tests"] or ())
+        assertions = parsed["assertions"]
         imports = tuple(parsed["imports"] or ())
         try:
             name = package_name(source)
@@ -254,9 +260,7 @@ class Scorer:
                 work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
                 try:
                     work.chmod(0o755)
-                    result = await self._build_and_run(
-                        pkg, item, source, declared, work, imports=imports
-                    )
+                    result = await self._build_and_run(pkg, item, source, work, imports=imports)
                 finally:
                     await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
         except Rejected as rejected:
@@ -372,37 +376,72 @@ class Scorer:
 
     # Build and run ----------------------------------------------------------------------------
 
-    def _hide_tests(self, pkg: Package) -> dict[str, str]:
-        """Overlay entries that leave the repo's own tests out: only the generated test counts."""
-        return {str(pkg.dir / name): "" for name in pkg.test_files}
+    async def instrumented(self, pkg: Package) -> gotools.Instrumented:
+        """The package's files instrumented for coverage in shared memory, once per server.
+
+        Its secret prefix lives as long as the server: the names it makes are variables, which
+        never reach a binary (unlike function names, which the harness makes fresh per build).
+        """
+        if pkg.dir not in self.instrumentations:
+            self.instrumentations[pkg.dir] = asyncio.ensure_future(self._instrument(pkg))
+        try:
+            return await asyncio.shield(self.instrumentations[pkg.dir])
+        except Exception:
+            del self.instrumentations[pkg.dir]  # a passing failure is tried again next time
+            raise
+
+    async def _instrument(self, pkg: Package) -> gotools.Instrumented:
+        out = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="instr-", dir=self.work_root))
+        out.chmod(0o755)
+        answer = await self.helper(
+            "instrument", dir=str(pkg.dir), files=",".join(pkg.go_files), out=str(out)
+        )
+        return gotools.Instrumented.from_answer(answer, out)
+
+    def _overlay(self, pkg: Package, inst: gotools.Instrumented, tests: dict[str, Path]) -> dict:
+        """Overlay entries: the repo's own tests left out, the package instrumented, our tests."""
+        replace = {str(pkg.dir / name): "" for name in pkg.test_files}
+        replace.update({str(pkg.dir / name): str(path) for name, path in inst.overlay.items()})
+        replace.update({str(pkg.dir / name): str(path) for name, path in tests.items()})
+        return {"Replace": replace}
 
     async def _build_and_run(
-        self,
-        pkg: Package,
-        item: ScoreItem,
-        source: str,
-        declared: frozenset[str],
-        work: Path,
-        *,
-        imports: tuple[str, ...],
+        self, pkg: Package, item: ScoreItem, source: str, work: Path, *, imports: tuple[str, ...]
     ) -> ScoreResult:
+        inst = await self.instrumented(pkg)
+        harnessed = await self.helper(
+            "harness",
+            src_text=source,
+            name=GENERATED_NAME,
+            package=pkg.name,
+            import_path=pkg.import_path,
+            memory=inst.prefix,
+        )
+        if harnessed["refused"]:
+            raise Rejected(
+                Status.build_failed,
+                "refused before the build:\n" + "\n".join(harnessed["refused"]),
+            )
+        tests = [test["name"] for test in harnessed["tests"]]
         generated = work / GENERATED_NAME
-        generated.write_text(source)
-        replace = self._hide_tests(pkg)
-        replace[str(pkg.dir / GENERATED_NAME)] = str(generated)
+        generated.write_text(harnessed["source"])
+        harness = work / harnessed["harness_name"]
+        harness.write_text(harnessed["harness"])
         overlay = work / "overlay.json"
-        overlay.write_text(json.dumps({"Replace": replace}))
+        replace = {GENERATED_NAME: generated, harnessed["harness_name"]: harness}
+        overlay.write_text(json.dumps(self._overlay(pkg, inst, replace)))
 
         modfile = await self._resolve(pkg, work, imports)
-        build = await self._go_build(pkg, work, overlay, modfile)
+        build = await self._go_build(pkg, work, overlay, modfile, instrumented=inst)
         if build.exit_code != 0:
             raise Rejected(*self._build_failure(build, pkg, generated))
 
-        reference = await self.reference(pkg)
-        outcome = await self._run_test_binary(pkg, work / "pkg.test")
+        await self.reference(pkg)
+        with RunMemory(len(tests), inst.counters) as memory:
+            outcome = await self._run_test_binary(pkg, work / "pkg.test", memory)
+            report = read_report(memory, tests, outcome.exit_code)
         events = await self._events(outcome.output, pkg.import_path)
         detail = truncate(_test_output(events, outcome.output))
-        report = read_report(events, declared, outcome.exit_code, outcome.side_output, reference)
         if outcome.exceeded:
             return ScoreResult(
                 reward=0.0,
@@ -421,16 +460,18 @@ class Scorer:
             return ScoreResult(
                 reward=0.0,
                 status=Status.no_tests,
-                detail=f"the test forged its own report ({report.tampered}): nothing counts\n"
+                detail=f"the run's report cannot be trusted ({report.tampered}): nothing counts\n"
                 f"{detail}",
             )
         counts = report.counts
         if counts.passed + counts.failed == 0:
             return ScoreResult(reward=0.0, status=Status.no_tests, tests=counts, detail=detail)
         coverage = 0.0
-        if report.profile is not None:
+        if report.ended:
             profile = work / "cover.out"
-            profile.write_bytes(report.profile)
+            profile.write_bytes(
+                set_profile(pkg.import_path, inst.files, inst.blocks, report.counters)
+            )
             coverage = await self.coverage(pkg, item, profile) or 0.0
         return ScoreResult(
             reward=reward(counts.passed, counts.failed, coverage),
@@ -440,34 +481,40 @@ class Scorer:
             detail=detail,
         )
 
-    async def _run_test_binary(self, pkg: Package, binary: Path, *flags: str) -> Outcome:
-        # Execute only: run by a user that may not read it, the process is not dumpable, so
-        # /proc/self/mem, environ and exe are out of its reach, and the binary cannot be read back.
+    async def _run_test_binary(
+        self, pkg: Package, binary: Path, memory: RunMemory, *flags: str
+    ) -> Outcome:
+        """Runs a test binary in the sandbox, with memory as its shared memory (descriptor 3).
+
+        Execute-only and run by a user that may not read it, the process is not dumpable: its
+        /proc/self/mem, fd, environ and exe are out of its own reach, and the binary (which holds
+        the harness's names) cannot be read back.
+        """
         binary.chmod(0o111)
         return await self.sandbox.run(
             [
-                "/sandbox/pkg.test",
-                "-test.v=test2json",
+                TEST_BINARY,
+                "-test.v=test2json",  # for the detail only: nothing counts from the output
                 "-test.paniconexit0",
                 "-test.count=1",
                 # Our own kill comes first; this one only keeps a runaway binary from hanging on.
                 f"-test.timeout={int(self.settings.timeout_s) + 30}s",
-                "-test.coverprofile={side}",
                 *flags,
             ],
             cwd=pkg.dir,
-            mounts=Mounts(read_only=(pkg.repo_dir,), files={"/sandbox/pkg.test": binary}),
+            mounts=Mounts(read_only=(pkg.repo_dir,), files={TEST_BINARY: binary}),
             env={"HOME": SCRATCH, "TMPDIR": SCRATCH, "PATH": "/usr/bin:/bin"},
             limits=self.run_limits,
-            side_channel=True,
+            shared_fd=memory.fd,
         )
 
-    async def reference(self, pkg: Package) -> frozenset[bytes] | None:
-        """The blocks of the package's cover profile, from a build with no test of the model's.
+    async def reference(self, pkg: Package) -> bool:
+        """Whether the package's instrumented test binary, with no test of the model's, runs.
 
-        Every real profile of the package lists exactly these. None when the package's own
-        code does not get that far (it does not build, or its init fails): then no scoring of it
-        gets a profile either.
+        Built with the shared build cache writable (the package's instrumented objects, found by
+        every later build), and run once: it must map its shared memory, or the measuring itself
+        is broken (an error, never a reward). False when the package's own code does not build
+        or its initialisation fails: then no scoring of it runs a test either.
         """
         if pkg.dir not in self.references:
             self.references[pkg.dir] = asyncio.ensure_future(self._reference(pkg))
@@ -477,27 +524,36 @@ class Scorer:
             del self.references[pkg.dir]  # a passing failure is tried again next time
             raise
 
-    async def _reference(self, pkg: Package) -> frozenset[bytes] | None:
-        work = Path(tempfile.mkdtemp(dir=self.work_root))
+    async def _reference(self, pkg: Package) -> bool:
+        inst = await self.instrumented(pkg)
+        work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
         try:
             work.chmod(0o755)
             empty = work / REFERENCE_NAME
             empty.write_text(f"package {pkg.name}\n")
-            replace = {**self._hide_tests(pkg), str(pkg.dir / REFERENCE_NAME): str(empty)}
             overlay = work / "overlay.json"
-            overlay.write_text(json.dumps({"Replace": replace}))
-            build = await self._go_build(pkg, work, overlay, modfile=None, trusted=True)
+            overlay.write_text(json.dumps(self._overlay(pkg, inst, {REFERENCE_NAME: empty})))
+            build = await self._go_build(
+                pkg, work, overlay, modfile=None, instrumented=inst, trusted=True
+            )
             if build.exit_code != 0:
-                logger.warning("no reference profile for %s: it does not build", pkg.import_path)
-                return None
-            outcome = await self._run_test_binary(pkg, work / "pkg.test", "-test.run=^$")
-            blocks = profile_blocks(outcome.side_output)
-            if blocks is None:
-                logger.warning("no reference profile for %s: %r", pkg.import_path, outcome)
-                return None
-            return frozenset(blocks)
+                logger.warning("no reference binary for %s: it does not build", pkg.import_path)
+                return False
+            with RunMemory(0, inst.counters) as memory:
+                outcome = await self._run_test_binary(
+                    pkg, work / "pkg.test", memory, "-test.run=^$"
+                )
+                report = read_report(memory, [], outcome.exit_code)
+            if report.attached:
+                return True
+            if outcome.exit_code == 0:
+                raise RuntimeError(
+                    f"the test binary of {pkg.import_path} ran without mapping its shared memory"
+                )
+            logger.warning("the reference binary of %s fails: %r", pkg.import_path, outcome)
+            return False
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
 
     async def _go_build(
         self,
@@ -506,9 +562,10 @@ class Scorer:
         overlay: Path | None,
         modfile: Path | None,
         *,
+        instrumented: gotools.Instrumented | None = None,
         trusted: bool = False,
     ) -> Outcome:
-        """`go test -c -cover` of the package in the sandbox.
+        """`go test -c` of the package, instrumented by our overlay, in the sandbox.
 
         Only a trusted build (no code of the model's in it) may add to the shared build cache:
         the objects of a generated test are never used again, so they would only grow the cache
@@ -519,7 +576,8 @@ class Scorer:
         # memory limit each (three of them run at once): a tenth less CPU for a small build.
         env["GOGC"] = "off"
         env["GOMEMLIMIT"] = f"{self.settings.build_memory_mb // 4}MiB"
-        argv = [str(gotools.go_binary()), "test", "-c", "-cover", "-covermode=set"]
+        # No -cover: coverage comes from instrumented's files, counted in the shared memory.
+        argv = [str(gotools.go_binary()), "test", "-c"]
         # No symbol table or DWARF, as go test links a binary it runs and throws away: the
         # link is the slowest step, and nothing here reads debug info.
         argv += ["-ldflags=-s -w", "-o", str(work / "pkg.test")]
@@ -531,8 +589,9 @@ class Scorer:
         cache = Path(env["GOCACHE"])
         # The compiler reads hostile code, so it too runs without network and with a read-only
         # view of everything but its output.
+        overlaid_files = (instrumented.dir,) if instrumented is not None else ()
         mounts = Mounts(
-            read_only=(pkg.repo_dir, gotools.goroot(), Path(env["GOMODCACHE"])),
+            read_only=(pkg.repo_dir, gotools.goroot(), Path(env["GOMODCACHE"]), *overlaid_files),
             writable=(cache, work) if trusted else (work,),
             overlaid=() if trusted else (cache,),
         )

@@ -577,9 +577,10 @@ func TestHidden(t *testing.T) {{
 	{body}
 }}"""
     result = score(client, code)
-    assert result["reward"] == 0.0, result
-    assert result["status"] == "no_tests", result["detail"]
-    assert "forged" in result["detail"]
+    # Nothing counts from the framing: the hidden failure is a failure, and earns what it earns.
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
+    assert result["reward"] == 0.5, result
     assert_still_scores(client)
 
 
@@ -644,8 +645,9 @@ func TestMain(m *testing.M) {{
 
 func TestFails(t *testing.T) {{ t.Fatal("real failure") }}"""
     result = score(client, code)
-    assert result["status"] == "no_tests", result["detail"]
-    assert result["reward"] == 0.0
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
+    assert result["reward"] == 0.5  # what the honest failure earns, and no more
     assert_still_scores(client)
 
 
@@ -670,7 +672,9 @@ func TestCover(t *testing.T) {
 	f.Close()
 }"""
     result = score(client, code, target_function="GCD")
-    assert result["reward"] == 0.0, result
-    assert result["status"] == "no_tests", result["detail"]
-    assert "cover profile" in result["detail"]
+    # The binary writes no profile (no -test.coverprofile): the test fails to open one.
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
+    assert result["coverage"] == 0.0
+    assert result["reward"] == 0.5, result
     assert_still_scores(client)

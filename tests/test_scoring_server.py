@@ -210,7 +210,7 @@ func TestB(t *testing.T) {}
 
 
 def test_honest_runs_of_every_shape_are_trusted(client):
-    """Parallel tests, subtests, skips, examples, fuzz seeds, TestMain: none looks forged."""
+    """Parallel tests, subtests, skips, examples, fuzz seeds, TestMain: each counts as it ran."""
     completion = """```go
 package mathx
 
@@ -252,7 +252,8 @@ func FuzzGCD(f *testing.F) {
 ```"""
     result = score(client, **MATHX, completion=completion)
     assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == {"passed": 1, "failed": 1, "skipped": 1}
+    # The example with output and the fuzz target's seeds are top-level tests, as in go test.
+    assert result["tests"] == {"passed": 3, "failed": 1, "skipped": 1}
     assert result["coverage"] > 0
 
 
