@@ -161,9 +161,9 @@ func TestDescriptors(t *testing.T) {{
     assert result["status"] == "ok", result["detail"]
     assert "ESCAPED" not in result["detail"]
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
-    # Today's fd 3 is the side channel of the cover profile, a pipe.
-    assert "inherited descriptors: [0 1 2 3]\n" in result["detail"]
-    assert "fd 3: pipe:[" in result["detail"]
+    # fd 3 is the run's shared memory: the package maps and closes it in its first variable
+    # initialiser, before any initialiser of the test's own runs.
+    assert "inherited descriptors: [0 1 2]\n" in result["detail"]
     assert list(open_folder.iterdir()) == []
     with pytest.raises(BlockingIOError):
         peer.recv(64)  # nothing was written to the launcher's connection
@@ -336,13 +336,42 @@ func TestClearenv(t *testing.T) {
 
 
 def test_no_process_reads_or_writes_another_ones_memory(client):
-    """ptrace of a child and process_vm_writev on itself: refused by the sandbox's seccomp."""
-    writev = seccomp.number("process_vm_writev")  # not in Go's syscall package
-    code = f"""package mathx
+    """ptrace of a child: refused by the sandbox's seccomp; process_vm_writev on itself needs a raw
+    system call, which the harness refuses before the build (tests/test_sandbox.py probes the
+    seccomp filter's refusal of it directly)."""
+    code = """package mathx
 
 import (
 	"fmt"
 	"os/exec"
+	"syscall"
+	"testing"
+)
+
+func TestMemory(t *testing.T) {
+	child := exec.Command("/bin/sleep", "5")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	if err := syscall.PtraceAttach(child.Process.Pid); err != syscall.EPERM {
+		t.Errorf("ESCAPED: ptrace of a child: %v", err)
+	}
+	_, err := syscall.ForkExec("/bin/true", nil, &syscall.ProcAttr{
+		Sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER},
+	})
+	fmt.Println("new user namespace:", err)
+}"""
+    result = score(client, code)
+    assert result["status"] == "ok", result["detail"]
+    assert "ESCAPED" not in result["detail"]
+    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
+    assert "new user namespace: operation not permitted\n" in result["detail"]
+
+    writev = seccomp.number("process_vm_writev")  # not in Go's syscall package
+    code = f"""package mathx
+
+import (
 	"syscall"
 	"testing"
 	"unsafe"
@@ -351,14 +380,6 @@ import (
 var target = []byte("untouched")
 
 func TestMemory(t *testing.T) {{
-	child := exec.Command("/bin/sleep", "5")
-	if err := child.Start(); err != nil {{
-		t.Fatal(err)
-	}}
-	defer child.Process.Kill()
-	if err := syscall.PtraceAttach(child.Process.Pid); err != syscall.EPERM {{
-		t.Errorf("ESCAPED: ptrace of a child: %v", err)
-	}}
 	source := []byte("forged!!!")
 	local := syscall.Iovec{{Base: &source[0], Len: uint64(len(source))}}
 	remote := syscall.Iovec{{Base: &target[0], Len: uint64(len(target))}}
@@ -367,14 +388,9 @@ func TestMemory(t *testing.T) {{
 	if errno != syscall.EPERM || string(target) != "untouched" {{
 		t.Errorf("ESCAPED: process_vm_writev: %v, %q", errno, target)
 	}}
-	_, err := syscall.ForkExec("/bin/true", nil, &syscall.ProcAttr{{
-		Sys: &syscall.SysProcAttr{{Cloneflags: syscall.CLONE_NEWUSER}},
-	}})
-	fmt.Println("new user namespace:", err)
 }}"""
     result = score(client, code)
-    assert result["status"] == "ok", result["detail"]
-    assert "ESCAPED" not in result["detail"]
-    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}, result["detail"]
-    assert "new user namespace: operation not permitted\n" in result["detail"]
+    assert result["status"] == "build_failed", result["detail"]
+    assert "syscall.Syscall6 is not allowed" in result["detail"]
+    assert result["reward"] == 0.0
     assert_still_scores(client)
