@@ -165,7 +165,7 @@ class Dependencies:
         if await asyncio.to_thread((module_dir / "vendor" / "modules.txt").exists):
             return BuildList((), vendored=True)
         env = gotools.go_env({"GOPROXY": "off"})
-        code, out, err = await _go(["list", "-m", "-e", "-json", "all"], module_dir, env, 60)
+        code, out, err = await run_go(["list", "-m", "-e", "-json", "all"], module_dir, env, 60)
         if code != 0:
             # A go.mod that cannot be listed: only imports of nothing can be trusted as provided,
             # and its own build will say what is wrong.
@@ -194,7 +194,7 @@ class Dependencies:
         return Module(listed["Path"], Path(folder), checksummed=bool(source.get("Sum")))
 
     async def _requirements(self, modfile: Path, pkg_dir: Path) -> set[tuple[str, str]]:
-        code, out, err = await _go(
+        code, out, err = await run_go(
             ["mod", "edit", "-json", str(modfile)], pkg_dir, gotools.go_env(), 60
         )
         if code != 0:
@@ -265,7 +265,7 @@ class Dependencies:
             }
         )
         args = ["list", f"-modfile={modfile}", "-e", "-deps", "--", *missing]
-        code, _, err = await _go(args, pkg_dir, env, self.settings.fetch_timeout_s)
+        code, _, err = await run_go(args, pkg_dir, env, self.settings.fetch_timeout_s)
         if code != 0:
             raise FetchRefused(f"could not keep the fetched modules: {err.strip()}")
 
@@ -277,8 +277,8 @@ def _copy_go_mod(module_dir: Path, modfile: Path) -> None:
         shutil.copyfile(module_dir / "go.sum", modfile.with_suffix(".sum"))
 
 
-async def _go(
-    args: list[str], cwd: Path, env: dict[str, str], timeout: float
+async def run_go(
+    args: list[str], cwd: Path | None, env: dict[str, str], timeout: float
 ) -> tuple[int, str, str]:
     """Runs the trusted go command (never on generated code): exit code, stdout, stderr."""
     proc = await asyncio.create_subprocess_exec(

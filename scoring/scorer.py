@@ -31,7 +31,7 @@ from pathlib import Path
 
 import gotools
 from scoring.completion import extract_code, package_name
-from scoring.dependencies import Dependencies, FetchRefused
+from scoring.dependencies import Dependencies, FetchRefused, run_go
 from scoring.models import RefusedItem, ScoreItem, ScoreResult, Status
 from scoring.report import RunMemory, read_report, set_profile
 from scoring.reward import reward
@@ -645,30 +645,11 @@ def _test_output(events: list[dict], raw: bytes) -> str:
 
 
 async def _run_go(
-    args: list[str],
-    *,
-    cwd: Path | None = None,
-    offline: bool = False,
-    extra_env: dict[str, str] | None = None,
-    timeout: float = 300,
+    args: list[str], *, cwd: Path | None = None, offline: bool = False, timeout: float = 300
 ) -> str:
     """Runs the trusted go command (never on generated code) and returns its stdout."""
     env = gotools.go_env({"GOPROXY": "off"} if offline else None)
-    env.update(extra_env or {})
-    proc = await asyncio.create_subprocess_exec(
-        str(gotools.go_binary()),
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise RuntimeError(f"go {args[0]} timed out after {timeout}s") from None
-    if proc.returncode != 0:
-        raise RuntimeError(stderr.decode(errors="replace").strip() or f"go {args[0]} failed")
-    return stdout.decode()
+    code, stdout, stderr = await run_go(args, cwd, env, timeout)
+    if code != 0:
+        raise RuntimeError(stderr.strip() or f"go {args[0]} failed")
+    return stdout
