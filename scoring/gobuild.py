@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,11 +50,11 @@ def write_overlay(
     added: Mapping[str, Path],
 ) -> Path:
     """work/overlay.json: the repo's own tests left out, replaced and added files (base names)."""
-    replace = {str(pkg.dir / name): "" for name in pkg.test_files}
+    entries = {str(pkg.dir / name): "" for name in pkg.test_files}
     for files in (replaced, added):
-        replace.update({str(pkg.dir / name): str(path) for name, path in files.items()})
+        entries.update({str(pkg.dir / name): str(path) for name, path in files.items()})
     overlay = work / "overlay.json"
-    overlay.write_text(json.dumps({"Replace": replace}))
+    overlay.write_text(json.dumps({"Replace": entries}))
     return overlay
 
 
@@ -156,12 +157,15 @@ class TestBinaries:
             return output.decode(errors="replace")
         return "".join(e.get("Output", "") for e in events if e.get("Action") == "output")
 
-    async def run(self, pkg: Package, binary: Path, memory: RunMemory, *flags: str) -> Outcome:
+    async def run(
+        self, pkg: Package, binary: Path, memory: RunMemory, *flags: str, timeout_s: float = 0
+    ) -> Outcome:
         """Runs a test binary in the sandbox, with memory as its shared memory (descriptor 3).
 
         Execute-only and run by a user that may not read it, the process is not dumpable: its
         /proc/self/mem, fd, environ and exe are out of its own reach, and the binary (which holds
-        the harness's names) cannot be read back.
+        the harness's names) cannot be read back. timeout_s, when given, is the run's own
+        wall-clock limit (below SCORING_TIMEOUT_S).
         """
         binary.chmod(0o111)
         return await self.sandbox.run(
@@ -177,6 +181,6 @@ class TestBinaries:
             cwd=pkg.dir,
             mounts=Mounts(read_only=(pkg.repo_dir,), files={TEST_BINARY: binary}),
             env={"HOME": SCRATCH, "TMPDIR": SCRATCH, "PATH": "/usr/bin:/bin"},
-            limits=self.run_limits,
+            limits=replace(self.run_limits, timeout_s=timeout_s or self.run_limits.timeout_s),
             shared_fd=memory.fd,
         )

@@ -31,9 +31,10 @@ from scoring.completion import extract_code, package_name
 from scoring.dependencies import Dependencies, FetchRefused
 from scoring.gobuild import GENERATED_NAME, TEST_BINARY_NAME, TestBinaries, run_go, write_overlay
 from scoring.models import RefusedItem, ScoreItem, ScoreResult, Status
+from scoring.mutation import MutationTesting
 from scoring.packages import Package, Packages, Rejected
 from scoring.report import RunMemory, read_report, set_profile
-from scoring.reward import reward
+from scoring.reward import Formula, reward, uses_mutation
 from scoring.sandbox import Limits, Mounts, Sandbox
 from scoring.settings import Settings
 
@@ -96,6 +97,7 @@ class Scorer:
             output_bytes=settings.output_kb << 10,
         )
         self.binaries = TestBinaries(settings, sandbox, self.run_limits)
+        self.mutation = MutationTesting(settings, self.helper, self.binaries)
 
     # Start-up ---------------------------------------------------------------------------------
 
@@ -171,11 +173,9 @@ class Scorer:
         if isinstance(item, RefusedItem):  # over a limit of its own (scoring/models.py)
             return ScoreResult(reward=0.0, status=Status.bad_request, detail=item.detail)
         code = extract_code(item.completion)
-        key = hashlib.sha256(
-            json.dumps(
-                [item.repo, item.package, item.target_file, item.target_function, code]
-            ).encode()
-        ).hexdigest()
+        formula = item.reward or self.settings.reward
+        target = [item.repo, item.package, item.target_file, item.target_function]
+        key = hashlib.sha256(json.dumps([*target, formula, code]).encode()).hexdigest()
         if key in self.results:
             self.results.move_to_end(key)
             return self.results[key]
@@ -184,7 +184,7 @@ class Scorer:
         future = asyncio.get_running_loop().create_future()
         self.in_flight[key] = future
         try:
-            result = await self._score(item, code)
+            result = await self._score(item, code, formula)
             future.set_result(result)
         except BaseException as err:
             future.set_exception(err)
@@ -198,10 +198,10 @@ class Scorer:
                 self.results.popitem(last=False)
         return result
 
-    async def _score(self, item: ScoreItem, code: str) -> ScoreResult:
+    async def _score(self, item: ScoreItem, code: str, formula: Formula) -> ScoreResult:
         started = time.monotonic()
         try:
-            result = await self._score_checked(item, code)
+            result = await self._score_checked(item, code, formula)
         except Rejected as rejected:  # before the code parsed: no assertions to report
             result = _rejection(rejected)
         except Exception as err:
@@ -210,7 +210,7 @@ class Scorer:
         result.duration_s = round(time.monotonic() - started, 4)
         return result
 
-    async def _score_checked(self, item: ScoreItem, code: str) -> ScoreResult:
+    async def _score_checked(self, item: ScoreItem, code: str, formula: Formula) -> ScoreResult:
         """The pipeline: package, target, code, imports, checks, then build and run."""
         pkg = await self.packages_found.get(item.repo, item.package)
         await self.packages_found.check_target(pkg, item.target_file, item.target_function)
@@ -232,7 +232,9 @@ class Scorer:
                 try:
                     work.chmod(0o755)
                     imports = tuple(parsed["imports"] or ())
-                    result = await self._build_and_run(pkg, item, source, work, imports=imports)
+                    result = await self._build_and_run(
+                        pkg, item, source, work, imports=imports, formula=formula
+                    )
                 finally:
                     await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
         except Rejected as rejected:
@@ -284,7 +286,14 @@ class Scorer:
         return gotools.Instrumented.from_answer(answer, out)
 
     async def _build_and_run(
-        self, pkg: Package, item: ScoreItem, source: str, work: Path, *, imports: tuple[str, ...]
+        self,
+        pkg: Package,
+        item: ScoreItem,
+        source: str,
+        work: Path,
+        *,
+        imports: tuple[str, ...],
+        formula: Formula,
     ) -> ScoreResult:
         inst = await self.instrumented(pkg)
         harnessed = await self.helper(
@@ -306,7 +315,13 @@ class Scorer:
         harness = work / harnessed["harness_name"]
         harness.write_text(harnessed["harness"])
         added = {GENERATED_NAME: generated, harnessed["harness_name"]: harness}
-        overlay = write_overlay(work, pkg, inst.overlay, added)
+        replaced = dict(inst.overlay)
+        schemata = None
+        if uses_mutation(formula):  # one build holds every mutant of the target
+            target = (item.target_file, item.target_function)
+            schemata = await self.mutation.schemata(pkg, inst, *target)
+            replaced.update(self.mutation.write_sources(schemata, work, harnessed["prefix"]))
+        overlay = write_overlay(work, pkg, replaced, added)
 
         modfile = await self._resolve(pkg, work, imports)
         build = await self.binaries.build(pkg, work, overlay, modfile, overlaid_dirs=(inst.dir,))
@@ -349,11 +364,18 @@ class Scorer:
                 set_profile(pkg.import_path, inst.files, inst.blocks, report.counters)
             )
             coverage = await self.coverage(pkg, item, profile)
+        mutation = None
+        if schemata is not None:
+            mutation = await self.mutation.score(
+                pkg, work / TEST_BINARY_NAME, inst, schemata, tests, report, outcome
+            )
+        score = mutation.score if mutation else None
         return ScoreResult(
-            reward=reward(counts.passed, counts.failed, coverage),
+            reward=reward(counts.passed, counts.failed, coverage, score, formula),
             status=Status.ok,
             tests=counts,
             coverage=coverage,
+            mutation=mutation,
             detail=detail,
         )
 
