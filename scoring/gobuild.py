@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -19,14 +20,18 @@ from typing import TYPE_CHECKING
 import gotools
 from scoring.dependencies import run_go as _run_go_command
 from scoring.models import Status
-from scoring.report import RunMemory
+from scoring.report import RunMemory, read_report
 from scoring.sandbox import SCRATCH, Limits, Mounts, Outcome, Sandbox
 from scoring.settings import Settings
 
 if TYPE_CHECKING:
     from scoring.packages import Package
 
+logger = logging.getLogger("scoring")
+
 GENERATED_NAME = "gotestrl_generated_test.go"
+# An empty test file: `go test -c` links no binary for a package without test files.
+REFERENCE_NAME = "gotestrl_reference_test.go"
 TEST_BINARY_NAME = "pkg.test"
 # The test binary inside the sandbox.
 TEST_BINARY = "/sandbox/pkg.test"
@@ -184,3 +189,32 @@ class TestBinaries:
             limits=replace(self.run_limits, timeout_s=timeout_s or self.run_limits.timeout_s),
             shared_fd=memory.fd,
         )
+
+    async def reference(self, pkg: Package, inst: gotools.Instrumented, work: Path) -> bool:
+        """Builds in work and runs the package's instrumented test binary with no test in it.
+
+        Built with the shared build cache writable (the package's instrumented objects, found by
+        every later build). It must map its shared memory, or the measuring itself is broken (an
+        error, never a reward). False when the package's own code does not build or its
+        initialisation fails.
+        """
+        empty = work / REFERENCE_NAME
+        empty.write_text(f"package {pkg.name}\n")
+        overlay = write_overlay(work, pkg, inst.overlay, {REFERENCE_NAME: empty})
+        build = await self.build(
+            pkg, work, overlay, modfile=None, overlaid_dirs=(inst.dir,), trusted=True
+        )
+        if build.exit_code != 0:
+            logger.warning("no reference binary for %s: it does not build", pkg.import_path)
+            return False
+        with RunMemory(0, inst.counters) as memory:
+            outcome = await self.run(pkg, work / TEST_BINARY_NAME, memory, "-test.run=^$")
+            report = read_report(memory, [], outcome.exit_code)
+        if report.attached:
+            return True
+        if outcome.exit_code == 0:
+            raise RuntimeError(
+                f"the test binary of {pkg.import_path} ran without mapping its shared memory"
+            )
+        logger.warning("the reference binary of %s fails: %r", pkg.import_path, outcome)
+        return False

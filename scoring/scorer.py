@@ -40,8 +40,6 @@ from scoring.settings import Settings
 
 logger = logging.getLogger("scoring")
 
-# An empty test file: `go test -c` links no binary for a package without test files.
-REFERENCE_NAME = "gotestrl_reference_test.go"
 DETAIL_BYTES = 4096
 
 
@@ -387,12 +385,8 @@ class Scorer:
             raise Rejected(Status.deps_failed, str(err)) from err
 
     async def reference(self, pkg: Package) -> bool:
-        """Whether the package's instrumented test binary, with no test of the model's, runs.
-
-        Built with the shared build cache writable (the package's instrumented objects, found by
-        every later build), and run once: it must map its shared memory, or the measuring itself
-        is broken (an error, never a reward). False when the package's own code does not build
-        or its initialisation fails: then no scoring of it runs a test either.
+        """Whether the package's instrumented test binary, with no test of the model's, runs
+        (TestBinaries.reference), once per package: if not, no scoring of it runs a test either.
         """
         if pkg.dir not in self.references:
             self.references[pkg.dir] = asyncio.ensure_future(self._reference(pkg))
@@ -407,27 +401,6 @@ class Scorer:
         work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
         try:
             work.chmod(0o755)
-            empty = work / REFERENCE_NAME
-            empty.write_text(f"package {pkg.name}\n")
-            overlay = write_overlay(work, pkg, inst.overlay, {REFERENCE_NAME: empty})
-            build = await self.binaries.build(
-                pkg, work, overlay, modfile=None, overlaid_dirs=(inst.dir,), trusted=True
-            )
-            if build.exit_code != 0:
-                logger.warning("no reference binary for %s: it does not build", pkg.import_path)
-                return False
-            with RunMemory(0, inst.counters) as memory:
-                outcome = await self.binaries.run(
-                    pkg, work / TEST_BINARY_NAME, memory, "-test.run=^$"
-                )
-                report = read_report(memory, [], outcome.exit_code)
-            if report.attached:
-                return True
-            if outcome.exit_code == 0:
-                raise RuntimeError(
-                    f"the test binary of {pkg.import_path} ran without mapping its shared memory"
-                )
-            logger.warning("the reference binary of %s fails: %r", pkg.import_path, outcome)
-            return False
+            return await self.binaries.reference(pkg, inst, work)
         finally:
             await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
