@@ -16,6 +16,7 @@ import pytest
 from conftest import SAMPLE_REPOS
 from fastapi.testclient import TestClient
 
+import gotools
 from scoring.mutation import Mutant, covered, go_run_pattern
 from scoring.reward import Formula, reward
 from scoring.scoring_server import app
@@ -304,3 +305,20 @@ def test_processes_left_behind_by_mutant_runs_do_not_survive(client):
         except OSError:
             continue
     assert alive == []
+
+
+def test_writes_from_mutant_runs_reach_neither_the_repo_nor_the_caches(client):
+    target = f"gotestrl-mutant-written-{uuid.uuid4().hex}"
+    env = gotools.go_env()
+    mathx = SAMPLE_REPOS / "gotest-sample" / "mathx"
+    places = ["", f"{mathx}/", f"{SAMPLE_REPOS}/", f"{env['GOCACHE']}/", f"{env['GOMODCACHE']}/"]
+    detect = f"""for _, dir := range []string{{{", ".join(f'"{p}"' for p in places)}}} {{
+		if err := os.WriteFile(dir+"{target}", []byte("x"), 0o666); err == nil {{
+			t.Errorf("ESCAPED: wrote %s{target}", dir)
+		}}
+	}}"""
+    result = score(client, clamp_test(detect, ("os",)), target_function="Clamp")
+    assert "ESCAPED" not in result["detail"]
+    assert result["mutation"]["score"] == 1.0  # the control run, too, wrote nothing
+    for place in places:
+        assert not Path((place or f"{mathx}/") + target).exists()
