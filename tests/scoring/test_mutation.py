@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS
 from fastapi.testclient import TestClient
 
 import gotools
@@ -21,6 +20,7 @@ from scoring.mutation import Mutant, covered, go_run_pattern
 from scoring.reward import Formula, reward
 from scoring.scoring_server import app
 from scoring.settings import Settings, get_settings
+from tests.sample import SAMPLE_REPOS
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 TIMEOUT_S = 30  # a mutant that hangs must cost about a second, far from this

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
+from scoring.reward import Formula, reward
+
 TOKEN = f"hostile-token-{uuid.uuid4().hex}"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
@@ -39,9 +43,23 @@ def score(client, code: str, **item) -> dict:
     return client.score([{**MATHX, **item, "completion": completion(code)}])[0]
 
 
-def assert_still_scores(client) -> None:
-    result = client.score([good_item()])[0]
+def honest_reward(formula: str, passed: int, failed: int, coverage: float = 0.0) -> float:
+    """What a run with these counts and coverage earns, under formula, when its tests kill no
+    mutant (the honest share of a test that checks nothing, or nothing that passed)."""
+    return reward(passed, failed, coverage, 0.0 if passed else None, Formula(formula))
+
+
+def assert_scores_good_item(result: dict) -> None:
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}
     assert result["coverage"] == 1.0
-    assert result["reward"] == 1.0
+    if result["mutation"] is None:  # the coverage formula
+        assert result["reward"] == 1.0
+    else:  # the mutation formula: GCD's mutants that the good test kills, every time the same
+        assert 0 < result["mutation"]["killed"] < result["mutation"]["total"]
+        expected = reward(1, 0, 1.0, result["mutation"]["score"], Formula.mutation)
+        assert result["reward"] == pytest.approx(expected)
+
+
+def assert_still_scores(client) -> None:
+    assert_scores_good_item(client.score([good_item()])[0])

@@ -7,6 +7,10 @@ without the prefix), `server_env` (more of its environment, such as the Go cache
 also take a parameter, to run a module's attacks against more than one server:
 
     @pytest.mark.parametrize("server_settings", [{"memory_mb": "2048"}], indirect=True)
+
+Every module runs twice, against a server of each reward formula that scores differently: the
+default `coverage`, and `mutation`, whose mutant runs must be as sandboxed, limited and reaped
+as any run.
 """
 
 from __future__ import annotations
@@ -49,9 +53,15 @@ def repos(top):
     return top / "repos"
 
 
+@pytest.fixture(scope="module", params=["coverage", "mutation"])
+def reward_formula(request) -> str:
+    """The server's SCORING_REWARD."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def server_settings(request) -> dict[str, str]:
-    return {**SETTINGS, **getattr(request, "param", {})}
+def server_settings(request, reward_formula) -> dict[str, str]:
+    return {**SETTINGS, "reward": reward_formula, **getattr(request, "param", {})}
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,22 @@ import uuid
 import pytest
 
 import gotools
-from tests.scoring.hostile.attack import assert_still_scores, score
+from tests.scoring.hostile.attack import assert_still_scores, honest_reward, score
 
 # A function that none of the attacks calls: its coverage must stay 0.
 UNCALLED = {"target_function": "IsPrime"}
-# What a test that passes and covers nothing of the target honestly earns.
-HONEST_PASS = 0.8
-# What a test that fails and covers nothing earns.
-HONEST_FAIL = 0.5
+
+
+@pytest.fixture
+def honest_pass(reward_formula) -> float:
+    """What a test that passes and covers nothing of the target honestly earns."""
+    return honest_reward(reward_formula, passed=1, failed=0)
+
+
+@pytest.fixture
+def honest_fail(reward_formula) -> float:
+    """What a test that fails and covers nothing earns."""
+    return honest_reward(reward_formula, passed=0, failed=1)
 
 
 def assert_gains_nothing(result: dict, honest: float) -> None:
@@ -33,7 +41,7 @@ def assert_gains_nothing(result: dict, honest: float) -> None:
     assert result["reward"] <= honest, result
 
 
-def test_hole_1_testmain_rewrites_the_cover_profile(client):
+def test_hole_1_testmain_rewrites_the_cover_profile(client, honest_pass):
     code = """package mathx
 
 import (
@@ -55,11 +63,11 @@ func TestMain(m *testing.M) {
 
 func TestNothing(t *testing.T) {}"""
     result = score(client, code, **UNCALLED)
-    assert_gains_nothing(result, HONEST_PASS)
+    assert_gains_nothing(result, honest_pass)
     assert_still_scores(client)
 
 
-def test_hole_2_counters_named_after_the_import_path(client):
+def test_hole_2_counters_named_after_the_import_path(client, honest_pass):
     # go test -cover names the counters after the import path's hash; IsPrime's are __1.
     digest = hashlib.sha256(b"github.com/gotest-sample/mathx").hexdigest()[:12]
     code = f"""package mathx
@@ -76,13 +84,13 @@ func TestForge(t *testing.T) {{
 	}}
 }}"""
     result = score(client, code, **UNCALLED)
-    assert_gains_nothing(result, HONEST_PASS)
+    assert_gains_nothing(result, honest_pass)
     assert result["status"] == "build_failed", result["detail"]
     assert f"goCover_{digest}__1" in result["detail"]  # no such name in the build
     assert_still_scores(client)
 
 
-def test_hole_3_failure_hidden_behind_the_escape(client):
+def test_hole_3_failure_hidden_behind_the_escape(client, reward_formula):
     code = """package mathx
 
 import (
@@ -98,12 +106,14 @@ func TestHidden(t *testing.T) {
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
-    assert result["reward"] == pytest.approx(HONEST_FAIL + 0.2 * result["coverage"])
+    assert result["reward"] == pytest.approx(
+        honest_reward(reward_formula, 0, 1, result["coverage"])
+    )
     assert_still_scores(client)
 
 
 @pytest.mark.parametrize("exit_call", ["syscall.Exit(0)", "os.Exit(0)"])
-def test_forged_framing_then_exit_mid_run(client, exit_call):
+def test_forged_framing_then_exit_mid_run(client, exit_call, honest_fail):
     code = f"""package mathx
 
 import (
@@ -128,7 +138,7 @@ func TestAfter(t *testing.T) {{ IsPrime(7) }}"""
     # The test that exited failed, whatever it printed; the one after it never ran.
     assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
     assert result["coverage"] == 0.0
-    assert result["reward"] == HONEST_FAIL
+    assert result["reward"] == honest_fail
     assert_still_scores(client)
 
 
@@ -157,7 +167,7 @@ func TestTwice(t *testing.T) {
     assert_still_scores(client)
 
 
-def test_a_copy_of_the_binary_reports_nowhere(client):
+def test_a_copy_of_the_binary_reports_nowhere(client, honest_pass):
     """The test runs its own binary again, handing it a memory of its own as descriptor 3."""
     code = """package mathx
 
@@ -197,7 +207,7 @@ func TestParent(t *testing.T) {
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}
     assert "--- PASS: TestParent" in result["detail"]  # the child ran it
     assert result["coverage"] == 0.0
-    assert result["reward"] == HONEST_PASS
+    assert result["reward"] == honest_pass
     assert_still_scores(client)
 
 
@@ -244,7 +254,7 @@ func TestRaw(t *testing.T) {{
     assert_still_scores(client)
 
 
-def test_the_shared_memory_cannot_be_written(client):
+def test_the_shared_memory_cannot_be_written(client, honest_pass):
     """The test finds the shared memory in /proc/self/maps and tries every way left to write it."""
     code = """package mathx
 
@@ -327,7 +337,7 @@ func TestWriteShared(t *testing.T) {
     assert "ESCAPED" not in result["detail"]
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}
     assert result["coverage"] == 0.0
-    assert result["reward"] == HONEST_PASS
+    assert result["reward"] == honest_pass
     assert_still_scores(client)
 
 
@@ -460,7 +470,7 @@ func TestReal(t *testing.T) {{
     ],
     ids=["before-the-real-fail", "exit-0", "exit-0-with-profile"],
 )
-def test_forged_pass_cannot_hide_a_failure(client, body):
+def test_forged_pass_cannot_hide_a_failure(client, body, honest_fail):
     code = f"""package mathx
 
 import (
@@ -478,11 +488,11 @@ func TestHidden(t *testing.T) {{
     # Nothing counts from the framing: the hidden failure is a failure, and earns what it earns.
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
-    assert result["reward"] == 0.5, result
+    assert result["reward"] == honest_fail, result
     assert_still_scores(client)
 
 
-def test_forged_pass_before_a_crash_is_still_a_failure(client):
+def test_forged_pass_before_a_crash_is_still_a_failure(client, honest_fail):
     code = f"""package mathx
 
 import (
@@ -499,7 +509,7 @@ func TestCrash(t *testing.T) {{
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
-    assert result["reward"] == 0.5  # what the honest failure earns, and no more
+    assert result["reward"] == honest_fail  # what the honest failure earns, and no more
     assert_still_scores(client)
 
 
@@ -526,7 +536,7 @@ func TestSkipped(t *testing.T) {{ t.Fatal("never runs") }}"""
     assert_still_scores(client)
 
 
-def test_testmain_cannot_forge_after_the_real_run(client):
+def test_testmain_cannot_forge_after_the_real_run(client, honest_fail):
     code = f"""package mathx
 
 import (
@@ -545,11 +555,11 @@ func TestFails(t *testing.T) {{ t.Fatal("real failure") }}"""
     result = score(client, code)
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
-    assert result["reward"] == 0.5  # what the honest failure earns, and no more
+    assert result["reward"] == honest_fail  # what the honest failure earns, and no more
     assert_still_scores(client)
 
 
-def test_forged_cover_profile_earns_no_coverage(client):
+def test_forged_cover_profile_earns_no_coverage(client, honest_fail):
     code = """package mathx
 
 import (
@@ -574,5 +584,5 @@ func TestCover(t *testing.T) {
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == {"passed": 0, "failed": 1, "skipped": 0}
     assert result["coverage"] == 0.0
-    assert result["reward"] == 0.5, result
+    assert result["reward"] == honest_fail, result
     assert_still_scores(client)

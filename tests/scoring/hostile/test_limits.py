@@ -31,6 +31,7 @@ from tests.scoring.hostile.attack import (
     GOOD_TEST,
     MATHX,
     TOKEN,
+    assert_scores_good_item,
     assert_still_scores,
     completion,
     good_item,
@@ -404,8 +405,7 @@ def test_a_lone_surrogate_refuses_its_item_alone(server, field):
     assert bad_result["reward"] == 0.0
     assert bad_result["detail"].startswith(f"{field}: ")
     assert "string" in bad_result["detail"] or "Unicode" in bad_result["detail"]
-    assert good_result["status"] == "ok", good_result["detail"]
-    assert good_result["reward"] == 1.0
+    assert_scores_good_item(good_result)
 
 
 def test_a_malformed_body_with_a_lone_surrogate_is_a_422_that_echoes_nothing(server):
