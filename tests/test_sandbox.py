@@ -92,18 +92,6 @@ def test_the_shared_descriptor_is_fd_3_and_read_after_the_run(sandbox, leaked, d
         os.close(shared)
 
 
-def test_the_side_channel_is_fd_3(sandbox, leaked):
-    outcome = run(sandbox, f"{LIST_FDS}; echo profile > {{side}}", side_channel=True)
-    assert outcome.exit_code == 0, outcome
-    assert outcome.output.decode().split() == ["0", "1", "2", "3"]
-    assert outcome.side_output == b"profile\n"
-
-
-def test_one_shared_descriptor_at_most(sandbox):
-    with pytest.raises(ValueError, match="one shared descriptor"):
-        run(sandbox, "true", shared_fd=0, side_channel=True)
-
-
 @pytest.mark.parametrize("drop_root", [True, False], ids=["run", "build"])
 def test_no_file_can_outgrow_the_disk_limit(sandbox, drop_root):
     outcome = run(sandbox, "grep 'Max file size' /proc/self/limits", drop_root=drop_root)
