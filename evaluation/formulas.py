@@ -19,19 +19,15 @@ from scoring import figures
 from scoring import reward as formulas
 from scoring.models import Status
 
-DEFAULT_FORMULA = "coverage"
-# A scoring.reward from before the mutation score has the coverage formula alone, as reward().
-_NAMED = hasattr(formulas, "FORMULAS")
-FORMULAS: tuple[str, ...] = tuple(formulas.FORMULAS) if _NAMED else (DEFAULT_FORMULA,)
+FORMULAS: tuple[str, ...] = tuple(f.value for f in formulas.Formula)
+DEFAULT_FORMULA = formulas.Formula.coverage.value
 
 
 def formula_reward(
     formula: str, passed: int, failed: int, coverage: float | None, mutation: float | None
 ) -> float:
     """The reward of a run under a formula, by scoring.reward (the scorer's own)."""
-    if not _NAMED:
-        return formulas.reward(passed, failed, coverage)
-    return formulas.reward(passed, failed, coverage, mutation, formula=formula)
+    return formulas.reward(passed, failed, coverage, mutation, formula=formulas.Formula(formula))
 
 
 def check_formula(name: str | None) -> str | None:
@@ -42,16 +38,14 @@ def check_formula(name: str | None) -> str | None:
 
 
 def uses_mutation(formula: str) -> bool:
-    """Whether the formula's reward depends on the mutation score (so the scorer measures it)."""
-    return formula_reward(formula, 1, 0, 1.0, 0.0) != formula_reward(formula, 1, 0, 1.0, 1.0)
+    """Whether the formula needs the mutation score (so the scorer measures it)."""
+    return formulas.uses_mutation(formulas.Formula(formula))
 
 
 def measuring(formula: str) -> str:
     """The formula to ask the scorer for so that a report under `formula` also has m."""
-    if uses_mutation(formula):
-        return formula
-    # Any formula that measures m does: the report recomputes every reward from p, c and m.
-    return next((f for f in FORMULAS if uses_mutation(f)), formula)
+    # Any formula that measures m would do: the report recomputes every reward from p, c and m.
+    return formula if uses_mutation(formula) else formulas.Formula.mutation.value
 
 
 def mutation_score(result: dict) -> float | None:

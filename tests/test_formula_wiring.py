@@ -20,11 +20,6 @@ from scoring import reward as scoring_reward
 from scoring.client import _item
 from training.rewards import SampleLog, batch_figures, scorer_reward
 
-# Until the scorer's mutation score lands, scoring.reward has the coverage formula alone.
-needs_mutation_formulas = pytest.mark.skipif(
-    "mutation" not in formulas.FORMULAS, reason="scoring.reward has no mutation formulas yet"
-)
-
 
 def result(
     passed=2, failed=0, coverage=0.5, mutation=None, status="ok", reward=0.9, assertions=1
@@ -64,7 +59,6 @@ class StandInScorer:
         self.closed = True
 
 
-@needs_mutation_formulas
 def test_the_formulas_are_the_scorers():
     assert set(formulas.FORMULAS) == {"coverage", "coverage_mutation", "mutation"}
     assert not formulas.uses_mutation("coverage")
@@ -75,7 +69,6 @@ def test_the_formulas_are_the_scorers():
         formulas.check_formula("bugs")
 
 
-@needs_mutation_formulas
 def test_rewards_under_every_formula_come_from_scoring_reward():
     measured = result(passed=3, failed=1, coverage=0.8, mutation=killed(7, 10))
     rewards = formulas.rewards(measured, asked="mutation")
@@ -86,7 +79,6 @@ def test_rewards_under_every_formula_come_from_scoring_reward():
     assert rewards["coverage"] == pytest.approx(0.5 + 0.25 * 0.75 + 0.2 * 0.8)
 
 
-@needs_mutation_formulas
 def test_a_formula_that_needs_an_unmeasured_score_is_unknown_not_zero():
     plain = result(passed=1, coverage=1.0, mutation=None)
     rewards = formulas.rewards(plain, asked="coverage")
@@ -102,7 +94,6 @@ def test_a_sample_that_did_not_run_keeps_the_scorers_reward():
     assert set(formulas.rewards(result(status="error", reward=None), "mutation").values()) == {None}
 
 
-@needs_mutation_formulas
 def test_formula_scoring_asks_for_a_measuring_formula_and_reports_its_own():
     answers = [
         result(passed=2, coverage=1.0, mutation=killed(1, 4)),
@@ -123,7 +114,6 @@ def test_formula_scoring_asks_for_a_measuring_formula_and_reports_its_own():
     assert stand_in.closed
 
 
-@needs_mutation_formulas
 def test_formula_scoring_without_the_mutation_score_asks_for_the_reported_formula():
     stand_in = StandInScorer([result(passed=1, coverage=0.0)])
     (only,) = formulas.FormulaScoring(stand_in, "coverage", measure_mutation=False).score([{}])
@@ -137,7 +127,6 @@ def test_the_client_sends_the_items_formula():
     assert "reward" not in _item({**item, "reward": None})
 
 
-@needs_mutation_formulas
 def test_training_asks_for_its_formula_and_logs_the_mutation_score(tmp_path):
     answers = [
         result(mutation=killed(3, 4), reward=0.875),
@@ -177,7 +166,6 @@ def test_the_server_default_is_left_to_the_server():
     assert stand_in.items[0]["reward"] is None  # the client leaves a None field out
 
 
-@needs_mutation_formulas
 def test_the_recipe_key_is_checked_when_parsed(tmp_path):
     args = train_script.GoTestScriptArguments(dataset_name="rows", reward_formula="mutation")
     assert args.reward_formula == "mutation"
