@@ -495,5 +495,5 @@
 //	 "original":"x < 0","replacement":"x <= 0"},{"id":2,"kind":"conditional_negation",
 //	 ...,"original":"x < 0","replacement":"x >= 0"}],"counts":{"arithmetic":0,...}, ...}
 //	$ gotools schemata -dir ./calc -file calc.go -src calc/calc.go -mutants mutants.json -selector mutantID
-//	{"file":"calc.go","source":"...func Abs(x int) int {\n\tif mutantID_3908232c_lt1(mutantID, 1, 2, x, 0) {...","mutants":[1,2]}
+//	{"file":"calc.go","source":"...func Abs(x int) int {\n\tif gotestrl_5f0c..._m3908232c_lt1(mutantID, 1, 2, x, 0) {...","mutants":[1,2]}
 package main

@@ -153,13 +153,7 @@ func TestMutantsGolden(t *testing.T) {
 			default:
 				got = out.Bytes()
 			}
-			got = stablePaths(got, testdata, tmp)
-			var indented bytes.Buffer
-			if err := json.Indent(&indented, got, "", "\t"); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, got)
-			}
-			indented.WriteByte('\n')
-			compareGolden(t, tt.name, indented.Bytes())
+			compareGolden(t, tt.name, indentedJSON(t, got, testdata, tmp))
 		})
 	}
 }

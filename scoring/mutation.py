@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,9 @@ MIN_LIMIT_S = 1.0
 # Runs of one scoring's mutants at once: a run mostly waits on the sandbox's set-up, so a few
 # overlap well on one core's share.
 RUNS_AT_ONCE = 3
+# Targets whose rewritten files are kept (each a few source files): a GRPO group scores one
+# target 8 times in a row, a dataset has thousands.
+SCHEMATA_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class MutationTesting:
         self.settings = settings
         self.helper = helper
         self.binaries = binaries
-        self.schematas: dict[tuple, asyncio.Future[Schemata]] = {}
+        self.schematas: OrderedDict[tuple, asyncio.Future[Schemata]] = OrderedDict()
 
     async def schemata(
         self,
@@ -104,13 +108,17 @@ class MutationTesting:
     ) -> Schemata:
         """The target's mutants and rewritten files, made once per target and server."""
         key = (pkg.dir, target_file, target_function, inst.prefix)
-        if key not in self.schematas:
+        if key in self.schematas:
+            self.schematas.move_to_end(key)
+        else:
             make = self._schemata(pkg, inst, target_file, target_function)
             self.schematas[key] = asyncio.ensure_future(make)
+            if len(self.schematas) > SCHEMATA_KEPT:
+                self.schematas.popitem(last=False)  # its waiters hold their own reference
         try:
             return await asyncio.shield(self.schematas[key])
         except Exception:
-            del self.schematas[key]  # a passing failure is tried again next time
+            self.schematas.pop(key, None)  # a passing failure is tried again next time
             raise
 
     async def _schemata(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from evaluation import formulas
+from tests.sample import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "exp" / "reward-formulas" / "run.py"
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sample_unchanged_by_each_test")]
