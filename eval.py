@@ -60,6 +60,7 @@ def main(args: EvalArguments) -> dict:
     from transformers import set_seed
 
     from evaluation import logs, metrics, pipeline, resume, tables
+    from evaluation.formulas import FormulaScoring
     from evaluation.model_specs import resolve_all
     from scoring.client import ScoringClient, healthy_urls
 
@@ -99,7 +100,9 @@ def main(args: EvalArguments) -> dict:
     #################################
     # Scorers, before any model loads
     #################################
-    client = ScoringClient(healthy_urls(args.scorer_urls))
+    client = FormulaScoring(
+        ScoringClient(healthy_urls(args.scorer_urls)), args.reward_formula, args.measure_mutation
+    )
 
     ################################################################################
     # The run's log, started afresh (--overwrite) only now that the inputs check out

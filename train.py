@@ -30,6 +30,7 @@ from trl import GRPOConfig, ModelConfig, ScriptArguments, TrlParser
 
 from common.errors import UserError, first_line
 from common.prerequisites import check_real_training, hub_hint
+from evaluation.formulas import check_formula
 from scoring.client import healthy_urls, scorer_urls
 
 logger = logging.getLogger("train")
@@ -49,6 +50,13 @@ class GoTestScriptArguments(ScriptArguments):
         default_factory=lambda: scorer_urls(),
         metadata={"help": "Scoring servers; batches are spread across them. Env: SCORING_URLS."},
     )
+    reward_formula: str | None = field(
+        default=None,
+        metadata={
+            "help": "The scorer's reward formula (scoring/reward.py): coverage, "
+            "coverage_mutation or mutation. Default: the server's (SCORING_REWARD)."
+        },
+    )
     logs_dir: str = field(
         default="logs/train", metadata={"help": "Completions and scores go to LOGS_DIR/<run>/."}
     )
@@ -62,6 +70,7 @@ class GoTestScriptArguments(ScriptArguments):
 
     def __post_init__(self):
         self.scorer_urls = scorer_urls(self.scorer_urls)
+        check_formula(self.reward_formula)
         if self.dataset_name is None:
             raise ValueError("dataset_name is required: a folder from `python -m dataset.build`")
 
@@ -158,6 +167,7 @@ def main(script_args: GoTestScriptArguments, training_args: GRPOConfig, model_ar
             scorer_urls=scorers,
             scorer_token=token,
             sample_log=SampleLog(run_dir / "completions.jsonl", script_args.sample_log_every),
+            reward_formula=script_args.reward_formula,
         )
     except ValueError as err:
         raise UserError(str(err)) from err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from evaluation.formulas import DEFAULT_FORMULA, check_formula
 from evaluation.generation import BACKENDS
 from scoring.client import scorer_urls
 
@@ -71,6 +72,20 @@ class EvalArguments:
         default_factory=lambda: scorer_urls(),
         metadata={"help": "Scoring servers, checked before any model loads. Env: SCORING_URLS."},
     )
+    reward_formula: str = field(
+        default=DEFAULT_FORMULA,
+        metadata={
+            "help": "The formula of the reported reward (its interval, the paired differences): "
+            "coverage, coverage_mutation or mutation (scoring/reward.py)."
+        },
+    )
+    measure_mutation: bool = field(
+        default=True,
+        metadata={
+            "help": "Have the scorer measure each sample's mutation score (its mutants run), "
+            "so that the report gives it and the reward under every formula."
+        },
+    )
     # Logs and report
     run_name: str | None = field(
         default=None,
@@ -97,6 +112,7 @@ class EvalArguments:
         if self.dataset_name is None:
             raise ValueError("dataset_name is required: a folder from `python -m dataset.build`")
         self.scorer_urls = scorer_urls(self.scorer_urls)
+        check_formula(self.reward_formula)
         if self.num_samples < 1:
             raise ValueError(f"num_samples must be 1 or more, not {self.num_samples}")
         if self.num_samples > 1 and self.temperature <= 0:

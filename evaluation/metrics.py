@@ -2,7 +2,8 @@
 
 A record holds at least `model`, `id` (the dataset row: the target), `sample` (its index among
 the k samples of that target), `turn` (1, or 2 after the fix turn), and the scorer's `status`,
-`reward`, `tests`, `coverage` and `assertions`.
+`reward`, `tests`, `coverage` and `assertions`; since the mutation score, also `mutation` and
+`rewards` (the reward under each formula, evaluation.formulas).
 
 A sample with status `error` is a failure of the scorer, not of the model: it is counted in
 `errors` and left out of every other figure (its reward is null, never 0). The per-sample figures
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from evaluation import formulas
 from scoring import figures
 
 CONFIDENCE = 0.95
@@ -110,6 +112,8 @@ def model_metrics(records: Sequence[dict], *, resamples: int = 2000, seed: int =
         "reward": figures.mean([float(r["reward"]) for r in scored]),
         "reward_ci": list(interval) if interval else None,
         **figures.rates(records),
+        "mutation_score": formulas.mean_mutation_score(scored),
+        **{f"reward_{name}": value for name, value in formulas.mean_rewards(scored).items()},
         "targets_with_ok": figures.share([t in targets_ok for t in per_target]),
         "status_counts": figures.status_counts(records),
     }

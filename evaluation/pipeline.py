@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from evaluation import generation, logs, records
 from evaluation.arguments import EvalArguments
 from evaluation.fix_turn import fix_conversation, needs_fix
+from evaluation.formulas import FormulaScoring
 from evaluation.generation import Sampling
 from evaluation.model_specs import ModelSpec
 from scoring import figures
-from scoring.client import ScoringClient, ScoringError
+from scoring.client import ScoringError
 
 logger = logging.getLogger("eval")
 
@@ -74,7 +75,7 @@ def batches(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def score_records(client: ScoringClient, batch: list[dict]) -> tuple[list[dict], str | None]:
+def score_records(client: FormulaScoring, batch: list[dict]) -> tuple[list[dict], str | None]:
     """The records with the scorer's verdict; on a scorer failure, status `error` and the reason.
 
     Never raises: the generated completions are written whatever happens to their scoring, and
@@ -87,7 +88,9 @@ def score_records(client: ScoringClient, batch: list[dict]) -> tuple[list[dict],
     return [records.scored(r, result) for r, result in zip(batch, results, strict=True)], None
 
 
-def rescore_failed(client: ScoringClient, writer: logs.SampleWriter, done: dict, size: int) -> None:
+def rescore_failed(
+    client: FormulaScoring, writer: logs.SampleWriter, done: dict, size: int
+) -> None:
     """Scores again the samples the scorer failed on in an earlier run, from their completions."""
     failed = [r for r in done.values() if figures.is_error(r)]
     if not failed:
@@ -154,7 +157,7 @@ def evaluate_model(
     args: EvalArguments,
     rows: list[dict],
     done: dict,
-    client: ScoringClient,
+    client: FormulaScoring,
     writer: logs.SampleWriter,
 ) -> int:
     """Generates and scores what one model still lacks, turn by turn; how many samples it made.

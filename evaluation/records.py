@@ -2,7 +2,8 @@
 
 A record holds the model, the dataset row's `id` and target columns, the sample's index among
 the k of its target and its turn, the completion, and the scorer's verdict (`reward`, `status`,
-`tests`, `coverage`, `assertions`, `duration_s`, `detail`).
+`tests`, `coverage`, `assertions`, `mutation`, `duration_s`, `detail`), with `rewards`, the
+reward under each formula (evaluation.formulas).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def scored(record: dict, result: dict) -> dict:
         "tests": result["tests"],
         "coverage": result["coverage"],
         "assertions": result["assertions"],
+        # Read tolerantly: a scorer that predates the mutation score sends neither.
+        "mutation": result.get("mutation"),
+        "rewards": result.get("rewards"),
         "duration_s": result["duration_s"],
         "detail": result["detail"],
     }
@@ -55,6 +59,8 @@ def not_scored(record: dict, reason: str) -> dict:
         "tests": {"passed": 0, "failed": 0, "skipped": 0},
         "coverage": None,
         "assertions": None,
+        "mutation": None,
+        "rewards": None,
         "duration_s": 0.0,
         "detail": f"not scored: {reason}",
     }

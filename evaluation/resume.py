@@ -26,7 +26,13 @@ FIXED_ARGUMENTS = (
     "top_p",
     "max_new_tokens",
     "seed",
+    "reward_formula",
+    "measure_mutation",
 )
+
+
+# Arguments added since runs were first logged: an older run's arguments.json lacks them.
+ADDED_LATER = ("reward_formula", "measure_mutation")
 
 
 def default_run_name(args: EvalArguments, model_names: list[str]) -> str:
@@ -51,7 +57,8 @@ def check_resumable(saved: dict | None, args: EvalArguments, models: list[ModelS
     changed = [
         f"{name}={saved.get(name)!r}, not {current[name]!r}"
         for name in FIXED_ARGUMENTS
-        if saved.get(name) != current[name]
+        # A run saved before an argument existed ran with its default.
+        if saved.get(name, current[name] if name in ADDED_LATER else None) != current[name]
         and not (name == "temperature" and args.num_samples == 1)  # greedy: unused
     ]
     saved_prints = saved.get("model_fingerprints", {})

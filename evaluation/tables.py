@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from evaluation import metrics
+from evaluation import formulas, metrics
 from scoring import figures
 
 VIEWS = {"turn1": "first answers", "after_fix": "after the fix turn"}
@@ -46,7 +46,7 @@ def format_summary(summary: dict) -> str:
     """The summary as the terminal shows it: one table per turn view, then the comparisons."""
     header = [
         "model", "n", "errors", "reward", "95% CI", "build", "run", "pass", "all passed",
-        "coverage", "cov (run)", "no assert", "ok@k",
+        "coverage", "cov (run)", "no assert", "mutation", "ok@k",
     ]  # fmt: skip
     lines: list[str] = []
     for view, per_model in summary["metrics"].items():
@@ -65,6 +65,7 @@ def format_summary(summary: dict) -> str:
                 _rate(m["coverage"]),
                 _rate(m["coverage_runnable"]),
                 _rate(m["no_assertion_share"]),
+                _rate(m.get("mutation_score")),
                 _rate(m["targets_with_ok"]),
             ]
             for model, m in per_model.items()
@@ -77,6 +78,9 @@ def format_summary(summary: dict) -> str:
                 f"{_interval(pair['difference_ci'], signed=True)} "
                 f"on {pair['targets']} shared targets"
             )
+        for model, m in per_model.items():
+            by_formula = (f"{f} {_number(m.get(f'reward_{f}'))}" for f in formulas.FORMULAS)
+            lines.append(f"{model} reward by formula: {', '.join(by_formula)}")
         statuses = {m: s["status_counts"] for m, s in per_model.items()}
         for model, counts in statuses.items():
             listed = ", ".join(f"{status} {count}" for status, count in counts.items())

@@ -42,6 +42,12 @@ func countAssertions(filename string, src []byte) *assertionsResult {
 		return &assertionsResult{ParseError: err.Error()}
 	}
 	c := &counter{}
+	c.file(f)
+	return &assertionsResult{Assertions: &c.n, Tests: testFuncs(f), Imports: importPaths(f)}
+}
+
+// file walks every declaration of f, counting its checks.
+func (c *counter) file(f *ast.File) {
 	file := c.fileScope(f)
 	for _, d := range f.Decls {
 		switch d := d.(type) {
@@ -66,7 +72,6 @@ func countAssertions(filename string, src []byte) *assertionsResult {
 			}
 		}
 	}
-	return &assertionsResult{Assertions: &c.n, Tests: testFuncs(f), Imports: importPaths(f)}
 }
 
 // importPaths lists the paths of f's imports, each once, in source order.
@@ -129,7 +134,10 @@ func (s *scope) kindOf(name string) kind {
 }
 
 type counter struct {
-	n          int
+	n int
+	// checks, when not nil, collects the calls that are checks, with the
+	// kind of what they are called on (never kOther).
+	checks     map[*ast.CallExpr]kind
 	dotTesting bool // "testing" is dot-imported: T, B, F and TB are unqualified
 }
 
@@ -284,14 +292,21 @@ func (c *counter) check(s *scope, call *ast.CallExpr) {
 	switch s.kindOf(x.Name) {
 	case kTB:
 		if failMethods[sel.Sel.Name] {
-			c.n++
+			c.found(call, kTB)
 		}
 	case kAssertions:
-		c.n++
+		c.found(call, kAssertions)
 	case kTestifyPkg:
 		if !testifyNonChecks[sel.Sel.Name] {
-			c.n++
+			c.found(call, kTestifyPkg)
 		}
+	}
+}
+
+func (c *counter) found(call *ast.CallExpr, k kind) {
+	c.n++
+	if c.checks != nil {
+		c.checks[call] = k
 	}
 }
 

@@ -15,6 +15,8 @@
 //	gotools imports -dir PKGDIR -src FILE [-name NAME.go]
 //	gotools facts -dir DIR
 //	gotools assertions -src FILE
+//	gotools strip-assertions -src FILE
+//	gotools wrong-expectation -src FILE
 //	gotools instrument -dir PKGDIR -files A.go,B.go -out DIR [-prefix P]
 //	gotools harness -src FILE -package NAME -memory P [-import_path PATH] [-name NAME.go] [-prefix P]
 //	gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]
@@ -188,6 +190,42 @@
 //	{"assertions": null, "tests": null, "imports": null, "parse_error": "x_test.go:5:1: expected operand, found '}'"}
 //
 // and exit status 0.
+//
+// # strip-assertions
+//
+// Strip-assertions rewrites a test file so that it checks nothing but
+// still runs what it ran, for measuring what a reward pays to a test that
+// checks nothing (exp/reward-formulas):
+//
+//	{"source": "package calc\n...", "removed": 6}
+//
+// Every check that assertions counts is removed: a call statement of one
+// goes, the calls among its arguments stay as `_ = arg`, so the code under
+// test still runs and coverage is unchanged. An if statement left with
+// nothing to do (an empty body and no else, or an empty one) becomes its
+// init statement and `_ = condition`, in a block of its own when the init
+// declares names. A local variable whose last use went is used as `_ = x`
+// after its declaration (or first in the body of the if, for or range
+// statement that declares it), and an import whose last use went is
+// deleted, so that the file still builds. Removed is the number of checks
+// taken out; the output makes none. Like assertions it works on the
+// syntax alone; a file that does not parse gives an empty source and its
+// parse_error.
+//
+// # wrong-expectation
+//
+// Wrong-expectation rewrites a test file so that the first check of each
+// top-level test expects the opposite: the condition of the first if
+// statement whose body only checks is negated (if !(got != want) {...}),
+// or the first testify check that has an opposite (Equal and NotEqual,
+// True and False, Nil and NotNil, NoError and Error, ...) is swapped for
+// it, whichever comes first:
+//
+//	{"source": "package calc\n...", "inverted": 3}
+//
+// Inverted counts the tests changed; a test whose checks all lie in
+// helpers is left as it was. The file builds as before, and a test that
+// passed now fails wherever its inverted check is reached.
 //
 // # The run's shared memory
 //

@@ -111,6 +111,32 @@ var commands = []*command{
 		},
 	},
 	{
+		name:      "strip-assertions",
+		synopsis:  "gotools strip-assertions -src FILE",
+		args:      []string{"src"},
+		serveOnly: []string{"src_text", "name"},
+		do: func(a arguments) (any, error) {
+			src, name, err := source(a)
+			if err != nil {
+				return nil, err
+			}
+			return stripAssertions(name, src), nil
+		},
+	},
+	{
+		name:      "wrong-expectation",
+		synopsis:  "gotools wrong-expectation -src FILE",
+		args:      []string{"src"},
+		serveOnly: []string{"src_text", "name"},
+		do: func(a arguments) (any, error) {
+			src, name, err := source(a)
+			if err != nil {
+				return nil, err
+			}
+			return wrongExpectation(name, src), nil
+		},
+	},
+	{
 		name:     "mutants",
 		synopsis: "gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]",
 		args:     []string{"dir", "file", "func", "max"},

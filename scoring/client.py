@@ -4,6 +4,9 @@
     with ScoringClient("http://127.0.0.1:8000") as client:
         results = client.score([{"repo": "owner/name", "package": ".", "completion": "..."}])
 
+An item's `reward` names its formula (coverage, coverage_mutation, mutation); an item without one
+gets the server's default. A field that is None is left out of the request.
+
 Several servers may be given: a batch is cut into chunks (at most the contract's 1024 items each)
 that are spread across them; a chunk whose server fails is retried with backoff on the next one.
 Both clients follow one retry path (`_attempts`); they differ only in how they wait and post.
@@ -28,7 +31,7 @@ from common.errors import UserError
 logger = logging.getLogger("scoring.client")
 
 MAX_ITEMS = 1024  # the contract's limit per request
-ITEM_FIELDS = ("repo", "package", "completion", "target_file", "target_function")
+ITEM_FIELDS = ("repo", "package", "completion", "target_file", "target_function", "reward")
 
 
 class ScoringError(RuntimeError):

@@ -8,6 +8,7 @@ update (TRL gives it no advantage), which is what a failure of the scorer must d
 
     client = AsyncScoringClient(["http://scorer-1:8000", "http://scorer-2:8000"], token="...")
     go_test_reward = scorer_reward(client)  # reward_funcs=[go_test_reward] in TRL's GRPOTrainer
+    mutation_reward = scorer_reward(client, reward_formula="mutation")  # pays for caught bugs
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evaluation.formulas import check_formula, mean_mutation_score
 from scoring import figures
 from scoring.client import AsyncScoringClient
 
@@ -30,8 +32,13 @@ def completion_text(completion: Any) -> str:
 
 def batch_figures(results: list[dict]) -> dict[str, float]:
     """What the scorer said of a batch beyond the rewards (scoring.figures): where gaming and
-    failures show. Figures that no result counts towards are left out."""
-    rates = {name: value for name, value in figures.rates(results).items() if value is not None}
+    failures show, and the mean mutation score of the samples it was measured on. Figures that no
+    result counts towards are left out."""
+    rates = {
+        **figures.rates(results),
+        "mutation_score": mean_mutation_score(results),
+    }
+    rates = {name: value for name, value in rates.items() if value is not None}
     shares = {f"status/{status}": value for status, value in figures.status_shares(results).items()}
     return {**rates, **shares}
 
@@ -56,14 +63,20 @@ class SampleLog:
                     "completion": completion_text(completions[i]),
                     **{k: result.get(k) for k in ("reward", "status", "tests", "coverage")},
                     "assertions": result.get("assertions"),
+                    "mutation": result.get("mutation"),
                 }
                 log.write(json.dumps(record) + "\n")
 
 
 def scorer_reward(
-    client: AsyncScoringClient, sample_log: SampleLog | None = None
+    client: AsyncScoringClient,
+    sample_log: SampleLog | None = None,
+    reward_formula: str | None = None,
 ) -> Callable[..., Any]:
     """The TRL reward function that pays what the scoring server pays; None where it failed.
+
+    Each item asks for `reward_formula` (scoring/reward.py: coverage, coverage_mutation or
+    mutation); None leaves it to the server's default (SCORING_REWARD).
 
     Each batch's breakdown (batch_figures) goes to the trainer's metrics under `scorer/` when the
     trainer passes `log_metric` (TRL's GRPOTrainer does), and its scored completions to
@@ -87,6 +100,7 @@ def scorer_reward(
                 "completion": completion_text(completions[i]),
                 "target_file": (target_file or [None] * n)[i],
                 "target_function": (target_function or [None] * n)[i],
+                "reward": reward_formula,
             }
             for i in range(n)
         ]
@@ -113,10 +127,15 @@ def scorer_reward(
 
 
 def go_test(
-    scorer_urls: list[str], scorer_token: str | None, sample_log: SampleLog | None = None
+    scorer_urls: list[str],
+    scorer_token: str | None,
+    sample_log: SampleLog | None = None,
+    reward_formula: str | None = None,
 ) -> Callable[..., Any]:
-    """Pays what the scoring server pays for a generated Go test (build, run, pass, coverage)."""
-    return scorer_reward(AsyncScoringClient(scorer_urls, token=scorer_token), sample_log)
+    """Pays what the scoring server pays for a generated Go test (build, run, pass, coverage,
+    and under the mutation formulas the mutants its tests catch)."""
+    client = AsyncScoringClient(scorer_urls, token=scorer_token)
+    return scorer_reward(client, sample_log, check_formula(reward_formula))
 
 
 REWARDS = {"go_test": go_test}

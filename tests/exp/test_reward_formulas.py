@@ -1,0 +1,55 @@
+"""exp/reward-formulas at its smallest: one sample package's own tests, stripped of their checks and
+with a wrong expectation, scored under every formula by a real scorer, and the report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evaluation import formulas
+from tests.sample import ROOT
+
+SCRIPT = ROOT / "exp" / "reward-formulas" / "run.py"
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sample_unchanged_by_each_test")]
+
+
+def test_smallest_run_scores_every_variant_and_reports(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--packages", "mathx", "--no-logged",
+         "--resamples", "50", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    rows = {c["variant"]: c for c in results["completions"]}
+    assert set(rows) == {"own", "stripped", "wrong"}
+    own, stripped, wrong = rows["own"], rows["stripped"], rows["wrong"]
+
+    # The stripped tests run what the own tests run and check nothing; the wrong one fails.
+    assert own["status"] == stripped["status"] == wrong["status"] == "ok"
+    assert own["assertions"] > 0 and stripped["assertions"] == 0
+    assert stripped["checks_nothing"] and not own["checks_nothing"]
+    assert stripped["coverage"] == own["coverage"] > 0
+    assert own["tests"]["failed"] == 0 and wrong["tests"]["failed"] > 0
+    assert stripped["rewards"]["coverage"] == own["rewards"]["coverage"]
+    assert wrong["rewards"]["coverage"] < own["rewards"]["coverage"]
+
+    # Each formula's reward as the scorer paid it is the one scoring/reward.py recomputes.
+    agree = results["recomputed_agree"]
+    assert agree["compared"] == 3 * len(formulas.FORMULAS) and agree["agree"] == agree["compared"]
+    # The discrimination the mutation score exists for: checks catch mutants.
+    assert own["mutation_score"] > stripped["mutation_score"]
+    assert own["rewards"]["mutation"] > stripped["rewards"]["mutation"]
+    assert results["discrimination"]["mutation_score"]["difference"] > 0
+
+    # Best of the group under coverage: the own and stripped tests tie, half checks nothing.
+    best = results["best_checks_nothing"]["coverage"]
+    assert best["groups"] == 1 and best["mean"] == pytest.approx(0.5)
+    report = (out / "results.md").read_text()
+    assert "### Discrimination" in report and "| stripped | 1 | 1 |" in report
+    assert (out / "rewards.png").stat().st_size > 0
