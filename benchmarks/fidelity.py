@@ -33,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -474,6 +475,8 @@ def summary(results: list[Result]) -> dict:
         "scorer_p50_s": percentile([t["scorer_s"] for t in timed], 0.5) if timed else None,
         "go_test_p50_s": percentile([t["go_test_s"] for t in timed], 0.5) if timed else None,
         "causes": dict(Counter(r.cause for r in differences)),
+        "external_compared": sum(r.external for r in results if r.verdict in ("agree", "differ")),
+        "external_agree": sum(r.external for r in results if r.verdict == "agree"),
     }
 
 
@@ -504,6 +507,10 @@ def report(results: list[Result], totals: dict) -> str:
         f"({share}), {totals['verdicts'].get('differ', 0)} differ "
         f"({totals['by_design']} by design, {totals['unexplained']} unexplained)"
     )
+    lines.append(
+        f"of them external test packages (package x_test): {totals['external_compared']}, "
+        f"{totals['external_agree']} agree"
+    )
     if totals["timed_files"]:
         lines.append(
             f"changed file on a warm cache, p50 over {totals['timed_files']} files: "
@@ -531,6 +538,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timed", type=int, default=40, help="files also timed changed on a warm cache")
     p.add_argument("--json", type=Path, help="write every file's result to this JSON file")
     p.add_argument("--timeout-s", default="30", help="the scorer's run limit (SCORING_TIMEOUT_S)")
+    p.add_argument(
+        "--rejudge",
+        type=Path,
+        help="run nothing: judge again the runs saved in this --json file and print the report",
+    )
     args = p.parse_args(argv)
     if args.max_files < 0 or args.workers < 1 or args.timed < 0:
         raise UsageError("--max-files and --timed must be >= 0 and --workers >= 1")
@@ -564,8 +576,9 @@ def select(args: argparse.Namespace) -> tuple[list[Case], Path]:
     return chosen, repos_dir
 
 
-def compare(bench: Benchmark, cases: list[Case], workers: int, results: list[Result]) -> bool:
-    """Compares the cases into results; on Ctrl-C, what was done so far (True: interrupted)."""
+def compare(bench: Benchmark, cases: list[Case], workers: int, results: list[Result], save) -> bool:
+    """Compares the cases into results, saved after each; on Ctrl-C or SIGTERM, what was done
+    so far (True: interrupted)."""
     from tqdm import tqdm
 
     pool = ThreadPoolExecutor(workers)
@@ -574,6 +587,7 @@ def compare(bench: Benchmark, cases: list[Case], workers: int, results: list[Res
             futures = [pool.submit(bench.run, case) for case in cases]
             for future in as_completed(futures):
                 results.append(future.result())
+                save(results)
                 bar.set_postfix(differ=sum(r.verdict == "differ" for r in results))
                 bar.update()
     except KeyboardInterrupt:
@@ -583,9 +597,44 @@ def compare(bench: Benchmark, cases: list[Case], workers: int, results: list[Res
     return False
 
 
+def load(saved: Path) -> tuple[list[Result], Path, list[str]]:
+    """The runs of a --json file, judged again by the rules above (its verdicts are not read)."""
+    try:
+        data = json.loads(saved.read_text())
+        repos_dir = Path(data["repos_dir"])
+        results = []
+        for item in data["files"]:
+            case = Case(**item["case"])
+            scorer, go_test = (
+                Run(**item[side]) if item[side] else None for side in ("scorer", "go_test")
+            )
+            if scorer is None or go_test is None:
+                verdict, cause = item["verdict"], item["cause"]
+            else:
+                verdict, cause = judge(case, repos_dir, scorer, go_test)
+            result = Result(case, item["external"], verdict, cause, scorer, go_test, item["timed"])
+            results.append(result)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise UsageError(f"--rejudge {saved}: not a fidelity --json file ({err})") from err
+    return results, repos_dir, data.get("command", [])
+
+
+def write_json(path: Path, command: list[str], repos_dir: Path, results: list[Result]) -> None:
+    totals = summary(results)
+    files = [asdict(r) for r in sorted(results, key=lambda r: r.case.name)]
+    record = {"command": command, "repos_dir": str(repos_dir), "summary": totals, "files": files}
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
+        if args.rejudge:
+            results, repos_dir, command = load(args.rejudge)
+            print(report(results, summary(results)))
+            if args.json:
+                write_json(args.json, command, repos_dir, results)
+            return 0
         cases, repos_dir = select(args)
     except UsageError as err:
         print(f"fidelity: error: {err}", file=sys.stderr)
@@ -599,19 +648,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
         file=sys.stderr,
     )
+
+    def save(done: list[Result]) -> None:
+        if args.json:  # after every file: a run cut short still leaves its results
+            write_json(args.json, sys.argv, repos_dir, done)
+
+    # A SIGTERM ends the run as Ctrl-C does: the report of the files compared so far.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     scratch = Path(tempfile.mkdtemp(prefix="gotestrl-fidelity-"))
     results: list[Result] = []
     try:
         with LocalScoringServer(
             repos_dir,
-            log_path=ROOT / "logs" / "fidelity-scorer.log",
             concurrency=str(args.workers),
             warmup="false",
             goproxy="off",
             timeout_s=args.timeout_s,
         ) as server:
             bench = Benchmark(repos_dir, server.url, Copies(repos_dir, scratch), args.timed)
-            interrupted = compare(bench, cases, args.workers, results)
+            interrupted = compare(bench, cases, args.workers, results, save)
     except ScorerStartError as err:
         print(f"fidelity: error: {str(err).splitlines()[0]}", file=sys.stderr)
         return 1
@@ -621,19 +677,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fidelity: interrupted: the {len(results)} files compared so far", file=sys.stderr)
     totals = summary(results)
     print(report(results, totals))
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "command": sys.argv,
-                    "repos_dir": str(repos_dir),
-                    "summary": totals,
-                    "files": [asdict(r) for r in sorted(results, key=lambda r: r.case.name)],
-                },
-                indent=1,
-            )
-            + "\n"
-        )
+    save(results)
     return 0
 
 
