@@ -112,7 +112,7 @@ class Run:
 class Result:
     case: Case
     external: bool  # package clause with the _test suffix
-    verdict: str  # agree, differ, both_fail_to_build, no_tests, not_posed
+    verdict: str  # agree, differ; apart: both_fail_to_build, both_time_out, no_tests, not_posed
     cause: str
     scorer: Run | None
     go_test: Run | None
@@ -259,9 +259,10 @@ def parse_go_test(stdout: str, stderr: str, seconds: float) -> Run:
     for test in started - ended.keys():
         ended[test] = "fail"
     counts = Counter(ended.values())
+    timed_out = any("panic: test timed out after" in text for text in output)
     return Run(
         True,
-        "ran",
+        "timeout" if timed_out else "ran",
         passed=counts["pass"],
         failed=counts["fail"],
         skipped=counts["skip"],
@@ -399,6 +400,8 @@ def judge(case: Case, repos_dir: Path, scorer: Run, go_test: Run) -> tuple[str, 
         if "GOPROXY=off" in go_test.output:
             return "both_fail_to_build", "imports a module the module cache lacks (offline)"
         return "both_fail_to_build", first_error(go_test.output)
+    if go_test.status == "timeout" and scorer.status == "timeout":
+        return "both_time_out", "a long test: over the scorer's limit and go test's own"
     no_tests = scorer.passed + scorer.failed == 0 and go_test.passed + go_test.failed == 0
     if scorer.built and go_test.built and no_tests:
         return "no_tests", "no top-level test ran on either side"
@@ -493,7 +496,7 @@ def report(results: list[Result], totals: dict) -> str:
         )
     apart = defaultdict(list)
     for result in results:
-        if result.verdict in ("both_fail_to_build", "not_posed", "no_tests"):
+        if result.verdict in ("both_fail_to_build", "both_time_out", "not_posed", "no_tests"):
             apart[result.verdict].append(result)
     for verdict, items in sorted(apart.items()):
         lines.append(f"{verdict.replace('_', ' ')}: {len(items)} files")

@@ -196,6 +196,20 @@ def test_a_go_test_stream_is_counted_as_go_test_counts(tmp_path):
     assert run.built
     assert (run.passed, run.failed, run.skipped, run.coverage) == (1, 1, 1, 41.7)
 
+    timed_out = [
+        {"Action": "run", "Package": "p", "Test": "TestSlow"},
+        {
+            "Action": "output",
+            "Package": "p",
+            "Test": "TestSlow",
+            "Output": "panic: test timed out after 1s\n",
+        },
+        {"Action": "fail", "Package": "p", "Test": "TestSlow"},
+        {"Action": "fail", "Package": "p"},
+    ]
+    slow = fidelity.parse_go_test("\n".join(json.dumps(e) for e in timed_out), "", 1.0)
+    assert (slow.status, slow.failed) == ("timeout", 1)
+
     build = [
         {
             "Action": "build-output",
