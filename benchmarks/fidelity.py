@@ -395,7 +395,8 @@ def cause_of(scorer: Run, go_test: Run) -> str:
 def judge(case: Case, repos_dir: Path, scorer: Run, go_test: Run) -> tuple[str, str]:
     if not scorer.built and not go_test.built:
         needed = needs_other_files(case, repos_dir, go_test.output)
-        if needed:
+        # The same cause on both sides: the scorer's refusal hides no other failure of its own.
+        if needed and needed.split(", ")[0] in scorer.output:
             return "both_fail_to_build", f"needs other test files of its package ({needed})"
         if "GOPROXY=off" in go_test.output:
             return "both_fail_to_build", "imports a module the module cache lacks (offline)"
