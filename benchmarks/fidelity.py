@@ -17,7 +17,9 @@ is within half a point. Files that neither side can build alone (they use helper
 test file of their package), files with no top-level test and files that cannot be posed as a
 completion (they hold a ``` fence) are listed apart and left out of the share. Each difference
 is printed with a cause read from the two outputs (no network, the read-only repo, the run's time
-limit...); "unexplained" marks one to look into.
+limit...). A difference with no such cause is run once more on both sides (changed, so that
+no cache answers): a side that then gives other counts marks a nondeterministic test (timing
+under load, say), not a fault of either; "unexplained" marks one to look into.
 
 For `--timed` of the files that both sides ran, a changed copy of the file (a new variable
 appended) is scored and run again, one after the other, on the now warm caches: the p50 of each
@@ -28,6 +30,7 @@ repo's files in an order fixed by a hash of their paths). benchmarks/NOTES.md re
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -117,6 +120,8 @@ class Result:
     scorer: Run | None
     go_test: Run | None
     timed: dict[str, float] = field(default_factory=dict)  # scorer_s, go_test_s: changed file
+    # After an unexplained difference, each side's [passed, failed] on a second run.
+    second: dict[str, list[int]] = field(default_factory=dict)
 
 
 # Input ----------------------------------------------------------------------------------------
@@ -392,7 +397,22 @@ def cause_of(scorer: Run, go_test: Run) -> str:
     return "unexplained"
 
 
-def judge(case: Case, repos_dir: Path, scorer: Run, go_test: Run) -> tuple[str, str]:
+def nondeterministic(scorer: Run, go_test: Run, second: dict[str, list[int]]) -> str | None:
+    """The sides whose second run of the same file gave other counts than their first."""
+    sides = (("the scorer", "scorer", scorer), ("go test", "go_test", go_test))
+    changed = [
+        name
+        for name, key, first in sides
+        if key in second and second[key] != [first.passed, first.failed]
+    ]
+    if not changed:
+        return None
+    return f"nondeterministic test: a second run of {' and '.join(changed)} gave other counts"
+
+
+def judge(
+    case: Case, repos_dir: Path, scorer: Run, go_test: Run, second: dict | None = None
+) -> tuple[str, str]:
     if not scorer.built and not go_test.built:
         needed = needs_other_files(case, repos_dir, go_test.output)
         # The same cause on both sides: the scorer's refusal hides no other failure of its own.
@@ -409,7 +429,10 @@ def judge(case: Case, repos_dir: Path, scorer: Run, go_test: Run) -> tuple[str, 
     same_counts = (scorer.passed, scorer.failed) == (go_test.passed, go_test.failed)
     if scorer.built and go_test.built and same_counts and coverage_agrees(scorer, go_test):
         return "agree", ""
-    return "differ", cause_of(scorer, go_test)
+    cause = cause_of(scorer, go_test)
+    if cause.startswith("unexplained") and second:
+        cause = nondeterministic(scorer, go_test, second) or cause
+    return "differ", cause
 
 
 # The run ----------------------------------------------------------------------------------------
@@ -440,6 +463,19 @@ class Benchmark:
             go_test = self.copies.go_test(case, source)
         verdict, cause = judge(case, self.repos_dir, scorer, go_test)
         result = Result(case, external, verdict, cause, scorer, go_test)
+        if cause.startswith("unexplained"):
+            # Once more, changed so that no cache answers: does each side repeat itself?
+            again = salted(source)
+            scorer_again = score(self.http(), self.url, case, again)
+            with self.copies.lock(case.repo):
+                go_again = self.copies.go_test(case, again)
+            result.second = {
+                "scorer": [scorer_again.passed, scorer_again.failed],
+                "go_test": [go_again.passed, go_again.failed],
+            }
+            result.verdict, result.cause = judge(
+                case, self.repos_dir, scorer, go_test, result.second
+            )
         if scorer.status == "ok" and go_test.built and self.take_timed():
             changed = salted(source)
             scorer_timed = score(self.http(), self.url, case, changed)
@@ -474,7 +510,8 @@ def summary(results: list[Result]) -> dict:
         "compared": compared,
         "agreement": verdicts["agree"] / compared if compared else None,
         "by_design": sum("by design" in r.cause for r in differences),
-        "unexplained": sum("by design" not in r.cause for r in differences),
+        "nondeterministic": sum(r.cause.startswith("nondeterministic") for r in differences),
+        "unexplained": sum(r.cause.startswith("unexplained") for r in differences),
         "timed_files": len(timed),
         "scorer_p50_s": percentile([t["scorer_s"] for t in timed], 0.5) if timed else None,
         "go_test_p50_s": percentile([t["go_test_s"] for t in timed], 0.5) if timed else None,
@@ -509,7 +546,8 @@ def report(results: list[Result], totals: dict) -> str:
         f"{totals['files']} test files of {totals['packages']} packages in {totals['repos']} "
         f"repos; compared {totals['compared']}: {totals['verdicts'].get('agree', 0)} agree "
         f"({share}), {totals['verdicts'].get('differ', 0)} differ "
-        f"({totals['by_design']} by design, {totals['unexplained']} unexplained)"
+        f"({totals['by_design']} by design, {totals['nondeterministic']} nondeterministic tests, "
+        f"{totals['unexplained']} unexplained)"
     )
     lines.append(
         f"of them external test packages (package x_test): {totals['external_compared']}, "
@@ -540,6 +578,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-files", type=int, default=200, help="test files to compare (0: all)")
     p.add_argument("--workers", type=int, default=2, help="files compared at once")
     p.add_argument("--timed", type=int, default=40, help="files also timed changed on a warm cache")
+    p.add_argument(
+        "--files",
+        action="append",
+        metavar="GLOB",
+        help="only the test files whose owner/name/package/file matches (repeatable)",
+    )
     p.add_argument("--json", type=Path, help="write every file's result to this JSON file")
     p.add_argument("--timeout-s", default="30", help="the scorer's run limit (SCORING_TIMEOUT_S)")
     p.add_argument(
@@ -571,6 +615,8 @@ def select(args: argparse.Namespace) -> tuple[list[Case], Path]:
     listing = Listing(repos_dir)
     chosen = []
     for case in spread(pairs, repos_dir):
+        if args.files and not any(fnmatch.fnmatchcase(case.name, g) for g in args.files):
+            continue
         if args.max_files and len(chosen) >= args.max_files:
             break
         if case.file in listing.built_test_files(case):  # else excluded by build constraints
@@ -612,11 +658,14 @@ def load(saved: Path) -> tuple[list[Result], Path, list[str]]:
             scorer, go_test = (
                 Run(**item[side]) if item[side] else None for side in ("scorer", "go_test")
             )
+            second = item.get("second") or {}
             if scorer is None or go_test is None:
                 verdict, cause = item["verdict"], item["cause"]
             else:
-                verdict, cause = judge(case, repos_dir, scorer, go_test)
-            result = Result(case, item["external"], verdict, cause, scorer, go_test, item["timed"])
+                verdict, cause = judge(case, repos_dir, scorer, go_test, second)
+            result = Result(
+                case, item["external"], verdict, cause, scorer, go_test, item["timed"], second
+            )
             results.append(result)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UsageError(f"--rejudge {saved}: not a fidelity --json file ({err})") from err

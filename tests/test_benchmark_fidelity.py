@@ -242,3 +242,29 @@ def test_a_mistake_is_one_line(args, message, capsys):
 def test_a_folder_that_is_no_dataset_is_one_line(tmp_path, capsys):
     assert fidelity.main(["--dataset", str(tmp_path)]) == 2
     assert "is not a dataset built by python -m dataset.build" in capsys.readouterr().err
+
+
+def test_verdicts(tmp_path):
+    """Counts exact and coverage within half a point agree; a cause is read from the outputs."""
+    case = fidelity.Case("o/r", ".", "x_test.go")
+    go_test = fidelity.Run(True, "ran", passed=3, failed=1, coverage=40.0)
+
+    def scorer(**fields):
+        return fidelity.Run(**{"built": True, "status": "ok", "passed": 3, "failed": 1, **fields})
+
+    assert fidelity.judge(case, tmp_path, scorer(coverage=40.46), go_test)[0] == "agree"
+    assert fidelity.judge(case, tmp_path, scorer(coverage=40.6), go_test) == (
+        "differ",
+        "unexplained",
+    )
+    offline = scorer(failed=2, coverage=40.0, output="dial tcp 10.0.0.1:80: connect: refused")
+    assert fidelity.judge(case, tmp_path, offline, go_test) == ("differ", "no network (by design)")
+    # A second run of go test that gives the scorer's counts: the test, not either side.
+    flaky = scorer(passed=4, failed=0, coverage=40.0)
+    second = {"scorer": [4, 0], "go_test": [4, 0]}
+    assert fidelity.judge(case, tmp_path, flaky, go_test, second) == (
+        "differ",
+        "nondeterministic test: a second run of go test gave other counts",
+    )
+    steady = {"scorer": [4, 0], "go_test": [3, 1]}
+    assert fidelity.judge(case, tmp_path, flaky, go_test, steady) == ("differ", "unexplained")
