@@ -12,6 +12,14 @@ On the sample packages (each one's own test file, posed as a completion), side b
   `go test -coverprofile`, `go tool cover -func`;
 - a duplicate: an item the server has scored already.
 
+With --mutation, instead, the mutation score's cost (issue 12), side by side in one run on the same
+server and the same completions: plain scoring (`reward: coverage`) against mutation scoring
+(`reward: mutation`, the whole package as target, the default cap of 24 mutants), and beside them
+a one-build-per-mutant baseline as the existing Go mutation tools work (gremlins, go-mutesting):
+a coverage run to find the covered mutants and the passing tests, then for each covered mutant an
+overlay holding that mutant alone and a `go test` of it (no sandbox, warm build cache: in its
+favour).
+
 Every completion is new (a variable with a unique value is appended), so that nothing is answered
 from a cache: neither the scorer's results nor Go's build cache (compiled test package, link).
 Within a round the three pipelines take turns item by item, so that a noisy machine slows them
@@ -38,6 +46,7 @@ import httpx
 
 import gotools
 from scoring.local_server import LocalScoringServer
+from scoring.mutation import Mutant, covered, go_run_pattern
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,8 +151,15 @@ class Scratch:
         return time.perf_counter() - started
 
 
-def post(http: httpx.Client, url: str, case: Case, completion: str) -> tuple[float, dict]:
-    item = {"repo": case.repo, "package": case.package, "completion": f"```go\n{completion}```"}
+def post(
+    http: httpx.Client, url: str, case: Case, completion: str, reward: str = "coverage"
+) -> tuple[float, dict]:
+    item = {
+        "repo": case.repo,
+        "package": case.package,
+        "completion": f"```go\n{completion}```",
+        "reward": reward,
+    }
     started = time.perf_counter()
     response = http.post(f"{url}/score", json={"items": [item]})
     elapsed = time.perf_counter() - started
@@ -172,7 +188,16 @@ def line(name: str, values: list[float], throughput: float | None = None) -> str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="passes over the sample packages")
+    parser.add_argument(
+        "--mutation", action="store_true", help="the mutation score's cost (see above) instead"
+    )
+    parser.add_argument(
+        "--baseline-rounds", type=int, default=1, help="rounds that also run the baseline"
+    )
     args = parser.parse_args()
+    if args.mutation:
+        mutation_figures(args.rounds, args.baseline_rounds)
+        return
 
     workload = cases()
     print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}  {platform.node()}  {os.cpu_count()} CPUs")
@@ -261,6 +286,104 @@ def main() -> None:
         f"duplicate p50                  {percentile(duplicate, 0.5) * 1000:6.1f} ms  (target < 10)"
     )
     print(f"reference p50 / scorer p50        {versus_reference:5.2f}")
+    print(f"load average after: {os.getloadavg()}")
+
+
+def one_build_per_mutant(scratch: Scratch, source: str) -> tuple[float, int, int]:
+    """Seconds, killed and total of the baseline on one completion (mutants listed untimed)."""
+    listed = gotools.run("mutants", dir=str(scratch.dir), max="24")["mutants"]
+    scratch.test_file.write_text(source)
+    started = time.perf_counter()
+    run = scratch.go("test", "-json", "-count=1", "-coverprofile=c.out", ".")
+    events = [json.loads(e) for e in run.stdout.splitlines() if e.startswith("{")]
+    passed = [e["Test"] for e in events if e["Action"] == "pass" and "/" not in e.get("Test", "/")]
+    files, blocks, counters = [], [], []
+    for entry in (scratch.dir / "c.out").read_text().splitlines()[1:]:
+        where, statements, count = entry.split()
+        name, span = where.rsplit(":", 1)
+        start, end = span.split(",")
+        base = name.rsplit("/", 1)[1]
+        if base not in files:
+            files.append(base)
+        numbers = [int(n) for n in (*start.split("."), *end.split("."))]
+        blocks.append((files.index(base), *numbers, int(statements)))
+        counters.append(int(count))
+    killed = 0
+    for m in listed:
+        mutant = Mutant(m["id"], m["file"], m["stmt_line"], m["stmt_col"])
+        if not covered(mutant, files, blocks, counters):
+            continue
+        original = (scratch.dir / m["file"]).read_bytes()
+        lines = original.splitlines(keepends=True)
+        start = sum(len(x) for x in lines[: m["line"] - 1]) + m["col"] - 1
+        end = sum(len(x) for x in lines[: m["end_line"] - 1]) + m["end_col"] - 1
+        # Outside the module: a .go file in a package folder is compiled into it.
+        mutated = scratch.module_dir.parent / f"{scratch.module_dir.name}-mutant.go"
+        mutated.write_bytes(original[:start] + m["replacement"].encode() + original[end:])
+        overlay = scratch.module_dir.parent / f"{scratch.module_dir.name}-overlay.json"
+        overlay.write_text(json.dumps({"Replace": {str(scratch.dir / m["file"]): str(mutated)}}))
+        pattern = go_run_pattern(passed)
+        try:
+            argv = [str(gotools.go_binary()), "test", "-count=1", "-failfast", "-timeout=10s"]
+            step = subprocess.run(
+                [*argv, f"-overlay={overlay}", f"-run={pattern}", "."],
+                cwd=scratch.dir,
+                env=go_env(),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            killed += step.returncode != 0
+        except subprocess.TimeoutExpired:
+            killed += 1
+    return time.perf_counter() - started, killed, len(listed)
+
+
+def mutation_figures(rounds: int, baseline_rounds: int) -> None:
+    workload = cases()
+    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}  {platform.node()}  {os.cpu_count()} CPUs")
+    print(f"{platform.processor() or platform.machine()}, load average {os.getloadavg()}")
+    print(f"{len(workload)} sample packages x {rounds} rounds (baseline: {baseline_rounds})\n")
+    plain, mutation, baseline, ours_on_baseline = [], [], [], []
+    scores: dict[Case, tuple[str, str]] = {}
+    scratch_root = Path(tempfile.mkdtemp(prefix="gotestrl-bench-"))
+    try:
+        scratches = {c: Scratch(c, scratch_root) for c in workload}
+        with (
+            LocalScoringServer(REPOS, concurrency="2", log_path=ROOT / "logs" / "bench.log") as srv,
+            httpx.Client(timeout=600) as http,
+        ):
+            for case in workload:  # untimed: every path warm
+                post(http, srv.url, case, case.salted(), "mutation")
+                scratches[case].floor(case.salted())
+            for round_number in range(rounds):
+                for case in workload:
+                    completion = case.salted()
+                    plain.append(post(http, srv.url, case, completion)[0])
+                    elapsed, result = post(http, srv.url, case, completion, "mutation")
+                    mutation.append(elapsed)
+                    m = result["mutation"]
+                    ours = f"{m['killed']}/{m['total']}" if m else "-"
+                    if round_number < baseline_rounds:
+                        seconds, killed, total = one_build_per_mutant(scratches[case], completion)
+                        baseline.append(seconds)
+                        ours_on_baseline.append(elapsed)
+                        scores[case] = (ours, f"{killed}/{total}")
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+    print(f"{'package':36} {'killed (ours)':>14} {'killed (baseline)':>18}")
+    for case, (ours, theirs) in scores.items():
+        name = f"{case.repo}/{case.package}".removesuffix("/.")
+        print(f"{name:36} {ours:>14} {theirs:>18}")
+    print()
+    print(line("plain scoring (coverage)", plain, len(plain) / sum(plain)))
+    print(line("mutation scoring", mutation, len(mutation) / sum(mutation)))
+    print(line("one build per mutant", baseline, len(baseline) / sum(baseline)))
+    ratio = percentile(mutation, 0.5) / percentile(plain, 0.5)
+    slower = percentile(baseline, 0.5) / percentile(ours_on_baseline, 0.5)
+    print()
+    print(f"mutation p50 / plain p50             {ratio:5.2f}  (target <= 2)")
+    print(f"one build per mutant p50 / ours p50  {slower:5.2f}  (target >= 5)")
     print(f"load average after: {os.getloadavg()}")
 
 

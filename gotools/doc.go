@@ -18,7 +18,7 @@
 //	gotools instrument -dir PKGDIR -files A.go,B.go -out DIR [-prefix P]
 //	gotools harness -src FILE -package NAME -memory P [-import_path PATH] [-name NAME.go] [-prefix P]
 //	gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]
-//	gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR
+//	gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR [-prefix P]
 //	gotools serve
 //
 // Every subcommand prints one JSON object and a newline on standard
@@ -406,9 +406,12 @@
 // if EXPR == k { return 0, nil } else { return x, err }; an assignment or
 // increment becomes if EXPR == k { x-- } else { x++ }, or, as the init or
 // post statement of a control statement, x = helper(EXPR, k, x). The
-// helpers are declared at the end of the output, named after the first
-// identifier of EXPR and a hash of the file name (so that a test cannot
-// guess them, and several rewritten files of one package do not clash):
+// helpers are declared at the end of the output, named with the secret
+// prefix P (gotestrl_<16 hex digits>_, fresh when not given) and a hash of
+// the file name. Function names reach the binary (runtime.FuncForPC reads
+// them), so P should be one build's own, as harness's prefix is: a test
+// cannot guess it, and it names nothing once the build is gone. Several
+// rewritten files of one package do not clash. The helpers:
 // for a type the file can name at package level, a helper of that type;
 // otherwise (a type parameter, a type declared in a function) a generic
 // helper, instantiated explicitly where the type can be written.
@@ -454,5 +457,5 @@
 //	 "original":"x < 0","replacement":"x <= 0"},{"id":2,"kind":"conditional_negation",
 //	 ...,"original":"x < 0","replacement":"x >= 0"}],"counts":{"arithmetic":0,...}, ...}
 //	$ gotools schemata -dir ./calc -file calc.go -src calc/calc.go -mutants mutants.json -selector mutantID
-//	{"file":"calc.go","source":"...func Abs(x int) int {\n\tif mutantID_3908232c_lt1(mutantID, 1, 2, x, 0) {...","mutants":[1,2]}
+//	{"file":"calc.go","source":"...func Abs(x int) int {\n\tif gotestrl_5f0c..._m3908232c_lt1(mutantID, 1, 2, x, 0) {...","mutants":[1,2]}
 package main

@@ -7,7 +7,6 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,26 +77,14 @@ const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
 // loadFuncs lists the functions of the package in dir with their
 // dependencies.
 func loadFuncs(dir string) (*funcsResult, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := packageDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("funcs: %w", err)
 	}
-	// go list run in a missing directory fails with a confusing exec error.
-	if fi, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("funcs: %w", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("funcs: %s is not a directory", dir)
-	}
-	cfg := &packages.Config{Mode: loadMode, Dir: abs}
-	pkgs, err := packages.Load(cfg, ".")
+	pkg, err := loadPackage(abs, dir, loadMode)
 	if err != nil {
-		return nil, fmt.Errorf("loading package in %s: %w", dir, err)
+		return nil, err
 	}
-	if len(pkgs) != 1 {
-		// go list reports a directory outside any module by listing nothing.
-		return nil, fmt.Errorf("loading package in %s: found %d packages, want 1 (is the directory inside a module?)", dir, len(pkgs))
-	}
-	pkg := pkgs[0]
 	if err := fatalLoadError(pkg); err != nil {
 		return nil, fmt.Errorf("loading package in %s: %w", dir, err)
 	}

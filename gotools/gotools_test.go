@@ -83,13 +83,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("output is not one line of JSON: %q", got)
 				}
 			}
-			got = stablePaths(got, testdata, tmp)
-			var indented bytes.Buffer
-			if err := json.Indent(&indented, got, "", "\t"); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, got)
-			}
-			indented.WriteByte('\n')
-			compareGolden(t, tt.name, indented.Bytes())
+			compareGolden(t, tt.name, indentedJSON(t, got, testdata, tmp))
 		})
 	}
 }
@@ -157,6 +151,19 @@ func stablePaths(out []byte, testdata, tmp string) []byte {
 		out = bytes.ReplaceAll(out, []byte(tmp), []byte("$TMP"))
 	}
 	return bytes.ReplaceAll(out, []byte(testdata), []byte("testdata"))
+}
+
+// indentedJSON is a command's JSON answer as its golden file holds it:
+// stable paths, indented, one final newline.
+func indentedJSON(t *testing.T, out []byte, testdata, tmp string) []byte {
+	t.Helper()
+	out = stablePaths(out, testdata, tmp)
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, out, "", "\t"); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	indented.WriteByte('\n')
+	return indented.Bytes()
 }
 
 func compareGolden(t *testing.T, name string, got []byte) {

@@ -119,8 +119,8 @@ var commands = []*command{
 	},
 	{
 		name:      "schemata",
-		synopsis:  "gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR",
-		args:      []string{"dir", "file", "src", "mutants", "selector"},
+		synopsis:  "gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR [-prefix P]",
+		args:      []string{"dir", "file", "src", "mutants", "selector", "prefix"},
 		serveOnly: []string{"src_text", "mutants_text"},
 		required:  []string{"dir", "file", "selector"},
 		do:        schemataArgs,

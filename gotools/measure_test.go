@@ -83,12 +83,8 @@ func TestMeasureGolden(t *testing.T) {
 				out.Reset()
 				out.Write(rest)
 			}
-			var indented bytes.Buffer
-			if err := json.Indent(&indented, stablePaths(out.Bytes(), testdata, tmp), "", "\t"); err != nil {
-				t.Fatal(err)
-			}
-			indented.WriteByte('\n')
-			ar.Files = append([]txtar.File{{Name: "answer.json", Data: indented.Bytes()}}, ar.Files...)
+			answerJSON := indentedJSON(t, out.Bytes(), testdata, tmp)
+			ar.Files = append([]txtar.File{{Name: "answer.json", Data: answerJSON}}, ar.Files...)
 			for _, name := range tt.files {
 				data, err := os.ReadFile(filepath.Join(tmp, name))
 				if err != nil {

@@ -134,24 +134,14 @@ const mutantsLoadMode = packages.NeedName | packages.NeedFiles | packages.NeedSy
 // loadBuildable loads the package in dir, which must build: a mutant is
 // only meaningful against code that compiles.
 func loadBuildable(dir string) (*packages.Package, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := packageDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(abs); err != nil {
-		return nil, err
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
-	}
-	cfg := &packages.Config{Mode: mutantsLoadMode, Dir: abs}
-	pkgs, err := packages.Load(cfg, ".")
+	pkg, err := loadPackage(abs, dir, mutantsLoadMode)
 	if err != nil {
-		return nil, fmt.Errorf("loading package in %s: %w", dir, err)
+		return nil, err
 	}
-	if len(pkgs) != 1 {
-		return nil, fmt.Errorf("loading package in %s: found %d packages, want 1 (is the directory inside a module?)", dir, len(pkgs))
-	}
-	pkg := pkgs[0]
 	if len(pkg.Errors) > 0 {
 		// go list's failed compile ("# pkg\n...") only repeats the type
 		// errors; one line, as everywhere in gotools.

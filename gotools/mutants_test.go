@@ -116,17 +116,19 @@ func TestMutantsGolden(t *testing.T) {
 		{name: "mutants_typeerr", args: []string{"mutants", "-dir", "testdata/mod/typeerr"}},
 
 		{name: "schemata_plain", source: true, args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
-			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", all, "-selector", "gotestrl_5eed_mutant()"}},
+			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", all, "-selector", "gotestrl_5eed_mutant()", "-prefix", "gotestrl_0123456789abcdef_"}},
 		{name: "schemata_instrumented", source: true, args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
-			"-src", filepath.Join(tmp, "instrumented", "mutate.go"), "-mutants", all, "-selector", "gotestrl_5eed_mutant()"}},
+			"-src", filepath.Join(tmp, "instrumented", "mutate.go"), "-mutants", all, "-selector", "gotestrl_5eed_mutant()", "-prefix", "gotestrl_0123456789abcdef_"}},
 		{name: "schemata_legacy", source: true, args: []string{"schemata", "-dir", legacy, "-file", "legacy.go",
-			"-src", filepath.Join(legacy, "legacy.go"), "-mutants", legacyAll, "-selector", "gotestrl_5eed_mutant()"}},
+			"-src", filepath.Join(legacy, "legacy.go"), "-mutants", legacyAll, "-selector", "gotestrl_5eed_mutant()", "-prefix", "gotestrl_0123456789abcdef_"}},
 		{name: "schemata_stale", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
 			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", stale, "-selector", "m()"}},
 		{name: "schemata_instrumented_changed", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
 			"-src", changed, "-mutants", all, "-selector", "m()"}},
 		{name: "schemata_bad_selector", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
 			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", all, "-selector", "1 +"}},
+		{name: "schemata_bad_prefix", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
+			"-src", filepath.Join(mutate, "mutate.go"), "-mutants", all, "-selector", "m()", "-prefix", "m_"}},
 		{name: "schemata_missing_mutants", args: []string{"schemata", "-dir", mutate, "-file", "mutate.go",
 			"-src", filepath.Join(mutate, "mutate.go"), "-selector", "m()"}},
 	}
@@ -151,13 +153,7 @@ func TestMutantsGolden(t *testing.T) {
 			default:
 				got = out.Bytes()
 			}
-			got = stablePaths(got, testdata, tmp)
-			var indented bytes.Buffer
-			if err := json.Indent(&indented, got, "", "\t"); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, got)
-			}
-			indented.WriteByte('\n')
-			compareGolden(t, tt.name, indented.Bytes())
+			compareGolden(t, tt.name, indentedJSON(t, got, testdata, tmp))
 		})
 	}
 }
@@ -340,10 +336,11 @@ func TestSchemataServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli := runJSON(t, nil, "schemata", "-dir", dir, "-file", "mutate.go", "-src", filepath.Join(tmp, "instrumented", "mutate.go"),
-		"-mutants", listPath, "-selector", "sel()")
+		"-mutants", listPath, "-selector", "sel()", "-prefix", "gotestrl_00000000000000aa_")
 
 	args, err := json.Marshal(map[string]string{
 		"dir": dir, "file": "mutate.go", "src_text": string(src), "mutants_text": string(list), "selector": "sel()",
+		"prefix": "gotestrl_00000000000000aa_",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -361,6 +358,39 @@ func TestSchemataServe(t *testing.T) {
 	}
 	if !bytes.Equal(append(resp.Result, '\n'), cli) {
 		t.Errorf("serve answered\n%s\nthe command line\n%s", resp.Result, cli)
+	}
+}
+
+// TestSchemataHelpersAreFresh checks that the helpers, whose names reach
+// the binary, are named after the given prefix, or a fresh one, and never
+// after the selector (the package's long-lived memory variable).
+func TestSchemataHelpersAreFresh(t *testing.T) {
+	tmp := t.TempDir()
+	extractTree(t, "testdata/mutants.txtar", tmp)
+	dir := filepath.Join(tmp, "mutate")
+	list := filepath.Join(tmp, "list.json")
+	if err := os.WriteFile(list, runJSON(t, nil, "mutants", "-dir", dir, "-func", "Divide"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	helpers := regexp.MustCompile(`func (gotestrl_[0-9a-f]{16}_)m[0-9a-f]{8}_`)
+	seen := make(map[string]bool)
+	for i := 0; i < 2; i++ {
+		var res schemataResult
+		runJSON(t, &res, "schemata", "-dir", dir, "-file", "mutate.go", "-src", filepath.Join(dir, "mutate.go"),
+			"-mutants", list, "-selector", "gotestrl_1111111111111111_mem[1]")
+		found := helpers.FindAllStringSubmatch(res.Source, -1)
+		if len(found) == 0 {
+			t.Fatalf("no helper named with a secret prefix in\n%s", res.Source)
+		}
+		for _, m := range found {
+			if m[1] == "gotestrl_1111111111111111_" {
+				t.Errorf("a helper is named after the selector: %s", m[0])
+			}
+			seen[m[1]] = true
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("two schemata without -prefix named their helpers with %d prefixes, want 2 fresh ones", len(seen))
 	}
 }
 

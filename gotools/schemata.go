@@ -27,7 +27,11 @@ type schemataResult struct {
 
 // buildSchemata is the schemata subcommand.
 func buildSchemata(a arguments) (*schemataResult, error) {
-	sel, root, err := parseSelector(a["selector"])
+	sel, err := parseSelector(a["selector"])
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := checkPrefix(a["prefix"])
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +90,7 @@ func buildSchemata(a arguments) (*schemataResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := render(tf, p, sel, root)
+	r := render(tf, p, sel, prefix)
 	if _, err := parseSchemata(token.NewFileSet(), tf.name, r.source); err != nil {
 		return nil, fmt.Errorf("internal error: schemata form of %s does not parse: %w", tf.name, err)
 	}
@@ -99,31 +103,20 @@ func buildSchemata(a arguments) (*schemataResult, error) {
 }
 
 // parseSelector checks the selector expression and returns it as it is to
-// be written before "== k", and the identifier the helpers are named after
-// (so that they are as hard to guess as the selector).
-func parseSelector(sel string) (string, string, error) {
+// be written before "== k".
+func parseSelector(sel string) (string, error) {
 	if strings.ContainsAny(sel, "\n\r") {
-		return "", "", usageError{errNoSelector}
+		return "", usageError{errNoSelector}
 	}
 	e, err := parser.ParseExpr(sel)
 	if err != nil {
-		return "", "", usageError{fmt.Errorf("%w: %v", errNoSelector, err)}
-	}
-	var root string
-	ast.Inspect(e, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && root == "" && id.Name != "_" {
-			root = id.Name
-		}
-		return root == ""
-	})
-	if root == "" {
-		return "", "", usageError{errors.New("-selector must name something (the helpers are named after its first identifier)")}
+		return "", usageError{fmt.Errorf("%w: %v", errNoSelector, err)}
 	}
 	switch e.(type) {
 	case *ast.Ident, *ast.CallExpr, *ast.SelectorExpr, *ast.IndexExpr, *ast.ParenExpr:
-		return sel, root, nil
+		return sel, nil
 	}
-	return "(" + sel + ")", root, nil
+	return "(" + sel + ")", nil
 }
 
 func readMutantList(a arguments) ([]mutant, error) {
@@ -441,9 +434,9 @@ type renderer struct {
 }
 
 // render rewrites p's source with every placed site behind the selector,
-// and appends the helpers it calls, named after root.
-func render(tf *targetFile, p *placement, sel, root string) *rendering {
-	r := &renderer{p: p, sel: sel, h: newHelperSet(root, tf.name)}
+// and appends the helpers it calls, named with prefix.
+func render(tf *targetFile, p *placement, sel, prefix string) *rendering {
+	r := &renderer{p: p, sel: sel, h: newHelperSet(prefix, tf.name)}
 	r.writeRange(0, len(p.src), nil)
 	if decls := r.h.decls; len(decls) > 0 {
 		if !bytes.HasSuffix(r.out.Bytes(), []byte("\n")) {
@@ -631,9 +624,11 @@ const (
 	numericTypes = integerTypes + " | ~float32 | ~float64 | ~complex64 | ~complex128"
 )
 
-// A helperSet names and declares the helpers one file calls. Names carry
-// the selector's identifier and a tag of the file name, so that several
-// rewritten files of one package do not clash and tests cannot guess them.
+// A helperSet names and declares the helpers one file calls. Function names
+// reach the binary (runtime.FuncForPC reads them), so they carry the
+// secret prefix of one build, which a test cannot guess and which names
+// nothing once the build is gone, and a tag of the file name, so that
+// several rewritten files of one package do not clash.
 type helperSet struct {
 	prefix string
 	names  map[string]string
@@ -641,11 +636,12 @@ type helperSet struct {
 	decls  []string
 }
 
-func newHelperSet(root, file string) *helperSet {
+func newHelperSet(prefix, file string) *helperSet {
 	h := fnv.New32a()
 	h.Write([]byte(file))
 	return &helperSet{
-		prefix: fmt.Sprintf("%s_%08x_", root, h.Sum32()),
+		// "m" and the tag: no name the harness makes with the same prefix.
+		prefix: fmt.Sprintf("%sm%08x_", prefix, h.Sum32()),
 		names:  make(map[string]string),
 		count:  make(map[string]int),
 	}

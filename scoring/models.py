@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from scoring.reward import Formula
+
 MAX_ITEMS = 1024
 MAX_COMPLETION_BYTES = 256 * 1024
 # Path fields, in characters. Each bound is far above any real value and far below what makes
@@ -43,9 +45,10 @@ _PATH_CHARS = MAX_REPO_CHARS + MAX_PACKAGE_CHARS + MAX_TARGET_FILE_CHARS + MAX_T
 MAX_ITEM_JSON_BYTES = 2 * MAX_COMPLETION_BYTES + 6 * _PATH_CHARS + 1024
 MAX_BODY_BYTES = MAX_ITEMS * MAX_ITEM_JSON_BYTES + 64 * 1024
 
-# Errors that belong to one item and refuse it alone: the item's own limits.
+# Errors that belong to one item and refuse it alone: the item's own limits, and a reward
+# formula the server does not know (a client of a newer contract asks the others as usual).
 _ITEM_LIMITS = frozenset(
-    {"string_too_long", "string_unicode", "not_unicode", "completion_too_large"}
+    {"string_too_long", "string_unicode", "not_unicode", "completion_too_large", "enum"}
 )
 
 
@@ -106,6 +109,12 @@ class ScoreItem(BaseModel):
         "target: the whole package.",
         examples=["Parse", "Stack.Pop"],
     )
+    reward: Formula | None = Field(
+        None,
+        description="The reward formula: `coverage`, `coverage_mutation` or `mutation`; "
+        "default SCORING_REWARD. A formula with the mutation score costs a run per mutant.",
+        examples=["mutation"],
+    )
 
     _text_is_unicode = field_validator("repo", "package", "target_file", "target_function")(
         _unicode
@@ -153,6 +162,12 @@ class TestCounts(BaseModel):
     skipped: int = Field(0, description="Top-level tests that skipped; they do not count as run.")
 
 
+class MutationScore(BaseModel):
+    killed: int = Field(description="Mutants that a test which passed on the real code caught.")
+    total: int = Field(description="Mutants of the target (at most SCORING_MUTANTS).")
+    score: float = Field(description="killed / total.")
+
+
 class ScoreResult(BaseModel):
     reward: float | None = Field(
         description="In [0, 1]; null only when status is `error` (leave the sample out)."
@@ -169,6 +184,11 @@ class ScoreResult(BaseModel):
         None,
         description="Checks in the generated file (t.Error, t.Fatal... and testify's); null "
         "when the code does not parse. Not part of the reward.",
+    )
+    mutation: MutationScore | None = Field(
+        None,
+        description="Mutants killed by the tests that passed; null unless the item's formula "
+        "uses it and a test passed on a target with mutable code.",
     )
     duration_s: float = Field(0.0, description="Seconds this item took to score.")
     detail: str = Field("", description="Compiler or test output, truncated to a few KB.")

@@ -56,7 +56,6 @@ class Limits:
 class Outcome:
     exit_code: int | None
     output: bytes
-    side_output: bytes
     duration_s: float
     timed_out: bool = False
     exceeded: str | None = None  # "memory", "processes" or "output"
@@ -95,7 +94,7 @@ _LAUNCH = (
     'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
     'if [ "$1" = --shared ]; then shift; exec 3<&0 </dev/null; fi; exec "$@"'
 )
-# Inside a run, the descriptor given as Sandbox.run's shared_fd (or the side channel) is this one.
+# Inside a run, the descriptor given as Sandbox.run's shared_fd is this one.
 SHARED_FD = 3
 
 
@@ -231,30 +230,19 @@ class Sandbox:
         env: dict[str, str],
         limits: Limits,
         shared_fd: int | None = None,
-        side_channel: bool = False,
         drop_root: bool = True,
     ) -> Outcome:
         """Runs argv in the sandbox with stdout and stderr merged.
 
-        The run gets descriptors 0 (/dev/null), 1 and 2 (its output), and fd 3 when it is given
-        one: shared_fd (the caller's, left open for the caller to read after the run), or with
-        side_channel a pipe whose path is in `{side}` inside argv (a test binary writes its cover
-        profile there), so nothing needs a writable folder on the host. Nothing else the server
-        holds or inherited reaches it.
+        The run gets descriptors 0 (/dev/null), 1 and 2 (its output), and as fd 3 shared_fd when
+        it is given one (the caller's, left open for the caller to read after the run). Nothing
+        else the server holds or inherited reaches it.
         drop_root=False keeps the caller's user outside the namespaces (still without any
         capability inside): the build needs it to write the shared build cache.
         """
-        if shared_fd is not None and side_channel:
-            raise ValueError("a run gets one shared descriptor: shared_fd or side_channel")
         cgroup = self.cgroups.create(limits.memory_mb, limits.processes)
-        read_side = write_side = None
         seccomp_filter = seccomp.pipe_of(self.seccomp_program)
         try:
-            if side_channel:
-                read_side, write_side = os.pipe()
-                if drop_root and self.as_root:
-                    os.fchown(write_side, NOBODY, NOBODY)
-                argv = [a.replace("{side}", f"/dev/fd/{SHARED_FD}") for a in argv]
             cmd = self.command(
                 argv,
                 cwd=cwd,
@@ -263,22 +251,17 @@ class Sandbox:
                 limits=limits,
                 cgroup=cgroup,
                 drop_root=drop_root,
-                shared=shared_fd is not None or side_channel,
+                shared=shared_fd is not None,
                 seccomp_filter=seccomp_filter,
             )
         except BaseException:
-            for fd in (read_side, write_side, seccomp_filter):
-                if fd is not None:
-                    os.close(fd)
+            os.close(seccomp_filter)
             cgroup.remove_dirs()  # nothing runs in it yet
             raise
         try:
-            # From here on the pipes are _supervise's to close, each end exactly once: closing a
+            # From here on the seccomp pipe is _supervise's to close, exactly once: closing a
             # number twice can close a descriptor that a concurrent run has opened since.
-            shared = write_side if write_side is not None else shared_fd
-            return await self._supervise(
-                cmd, limits, cgroup, shared, read_side, write_side, seccomp_filter
-            )
+            return await self._supervise(cmd, limits, cgroup, shared_fd, seccomp_filter)
         finally:
             # Shielded: a cancelled scoring still removes its cgroup, in the background.
             await asyncio.shield(cgroup.remove())
@@ -289,12 +272,9 @@ class Sandbox:
         limits: Limits,
         cgroup: Cgroup,
         shared: int | None,
-        read_side: int | None,
-        write_side: int | None,
         seccomp_filter: int,
     ) -> Outcome:
         started = time.monotonic()
-        side_reader = _PipeReader(read_side) if read_side is not None else None
         read_output, write_output = os.pipe()
         output_reader = _PipeReader(read_output)
         try:
@@ -312,17 +292,12 @@ class Sandbox:
             )
         except BaseException:
             output_reader.close()
-            if side_reader is not None:
-                side_reader.close()
             raise
         finally:
-            # Only the child may hold the write sides, or the readers never see their ends.
+            # Only the child may hold the write side, or the reader never sees its end.
             os.close(write_output)
             os.close(seccomp_filter)
-            if write_side is not None:
-                os.close(write_side)
         output = bytearray()
-        side = bytearray()
         over = asyncio.Event()
 
         async def drain(reader: _PipeReader, into: bytearray) -> None:
@@ -330,7 +305,7 @@ class Sandbox:
             # closed, so a reader that stopped would hold up the kill that follows.
             try:
                 while chunk := await reader.read(65536):
-                    room = limits.output_bytes - len(output) - len(side)
+                    room = limits.output_bytes - len(output)
                     if len(chunk) > room:
                         over.set()
                     into += chunk[: max(0, room)]
@@ -340,8 +315,6 @@ class Sandbox:
                 reader.close()
 
         readers = [asyncio.ensure_future(drain(output_reader, output))]
-        if side_reader is not None:
-            readers.append(asyncio.ensure_future(drain(side_reader, side)))
         over_wait = asyncio.ensure_future(over.wait())
         exited = asyncio.ensure_future(_exit_code(proc))
         try:
@@ -361,7 +334,6 @@ class Sandbox:
         return Outcome(
             exit_code=proc.returncode,
             output=bytes(output),
-            side_output=bytes(side),
             duration_s=time.monotonic() - started,
             timed_out=timed_out and exceeded is None,
             exceeded=exceeded,

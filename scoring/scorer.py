@@ -15,59 +15,32 @@ wrote.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import re
 import shlex
 import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 import gotools
 from scoring.completion import extract_code, package_name
-from scoring.dependencies import Dependencies, FetchRefused, run_go
+from scoring.dependencies import Dependencies, FetchRefused
+from scoring.gobuild import GENERATED_NAME, TEST_BINARY_NAME, TestBinaries, run_go, write_overlay
 from scoring.models import RefusedItem, ScoreItem, ScoreResult, Status
+from scoring.mutation import MutationTesting
+from scoring.packages import Package, Packages, Rejected
 from scoring.report import RunMemory, read_report, set_profile
-from scoring.reward import reward
-from scoring.sandbox import SCRATCH, Limits, Mounts, Outcome, Sandbox
+from scoring.reward import Formula, reward, uses_mutation
+from scoring.sandbox import Limits, Mounts, Sandbox
 from scoring.settings import Settings
 
 logger = logging.getLogger("scoring")
 
-GENERATED_NAME = "gotestrl_generated_test.go"
-# An empty test file: `go test -c` links no binary for a package without test files.
-REFERENCE_NAME = "gotestrl_reference_test.go"
-# The test binary inside the sandbox.
-TEST_BINARY = "/sandbox/pkg.test"
 DETAIL_BYTES = 4096
-_FUNCTION_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
-
-
-class Rejected(Exception):
-    """Ends a scoring early with a status other than ok."""
-
-    def __init__(self, status: Status, detail: str = "") -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.assertions: int | None = None  # known once the code has parsed
-
-
-@dataclass(frozen=True)
-class Package:
-    repo_dir: Path
-    dir: Path
-    name: str
-    import_path: str
-    module_dir: Path
-    go_files: tuple[str, ...]
-    test_files: tuple[str, ...]
 
 
 def truncate(text: str, limit: int = DETAIL_BYTES) -> str:
@@ -76,6 +49,25 @@ def truncate(text: str, limit: int = DETAIL_BYTES) -> str:
         return text
     half = limit // 2
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
+
+
+def _rejection(rejected: Rejected) -> ScoreResult:
+    """The result of a scoring that ended early: reward 0, or null for the scorer's own failure."""
+    return ScoreResult(
+        reward=None if rejected.status == Status.error else 0.0,
+        status=rejected.status,
+        detail=truncate(rejected.detail),
+    )
+
+
+def _check_package_clause(source: str, pkg: Package) -> None:
+    name = package_name(source)
+    if name not in (pkg.name, f"{pkg.name}_test"):
+        raise Rejected(
+            Status.build_failed,
+            f"package clause is {name!r}; this folder holds package {pkg.name!r} "
+            f"(or {pkg.name + '_test'!r} for an external test)",
+        )
 
 
 class Scorer:
@@ -88,15 +80,13 @@ class Scorer:
         self.slots = asyncio.Semaphore(settings.concurrency)
         self.helpers: asyncio.Queue[gotools.HelperProcess] = asyncio.Queue()
         self.dependencies = Dependencies(settings)
-        # Keyed by the resolved folder, and only packages that were found stay: a request cannot
-        # grow it past the package folders on disk, whatever names it sends.
-        self.packages: dict[Path, asyncio.Future[Package]] = {}
+        self.packages_found = Packages(self.repos_dir, self.helper)
+        self.packages = self.packages_found.loaded  # the folders found so far
         self.instrumentations: dict[Path, asyncio.Future[gotools.Instrumented]] = {}
         self.references: dict[Path, asyncio.Future[bool]] = {}
         self.in_flight: dict[str, asyncio.Future[ScoreResult]] = {}
         self.results: OrderedDict[str, ScoreResult] = OrderedDict()
         self.go_version = ""
-        self.test2json = ""
         self.run_limits = Limits(
             timeout_s=settings.timeout_s,
             memory_mb=settings.memory_mb,
@@ -104,17 +94,13 @@ class Scorer:
             disk_mb=settings.disk_mb,
             output_bytes=settings.output_kb << 10,
         )
-        self.build_limits = Limits(
-            timeout_s=settings.build_timeout_s,
-            memory_mb=settings.build_memory_mb,
-            processes=1024,
-            disk_mb=256,
-            output_bytes=1 << 20,
-        )
+        self.binaries = TestBinaries(settings, sandbox, self.run_limits)
+        self.mutation = MutationTesting(settings, self.helper, self.binaries)
 
     # Start-up ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Everything a server does once before it scores: folders, tools, helpers, self-test."""
         env = gotools.go_env()
         for folder in (env["GOCACHE"], env["GOMODCACHE"], env["HOME"]):
             Path(folder).mkdir(parents=True, exist_ok=True)
@@ -127,10 +113,8 @@ class Scorer:
                 shutil.rmtree(other, ignore_errors=True)
         for folder in (self.work_root, self.work_root.parent):
             folder.chmod(0o755)
-        self.go_version = (await _run_go(["version"])).strip()
-        self.test2json = str(gotools.CACHE_DIR / "bin" / "test2json")
-        # test2json is not shipped prebuilt; building it once keeps `go tool` off the hot path.
-        await _run_go(["build", "-o", self.test2json, "cmd/test2json"])
+        self.go_version = (await run_go(["version"])).strip()
+        await self.binaries.start()
         for _ in range(self.settings.concurrency):
             helper = gotools.HelperProcess()
             await helper.start()
@@ -164,7 +148,7 @@ class Scorer:
             repo, package = "/".join(rel.parts[:2]), "/".join(rel.parts[2:]) or "."
             try:
                 async with self.slots:
-                    await self.reference(await self.package(repo, package))
+                    await self.reference(await self.packages_found.get(repo, package))
             except (Rejected, OSError, RuntimeError) as err:
                 logger.debug("warm-up skipped %s: %s", rel, err)
         logger.info(
@@ -187,11 +171,9 @@ class Scorer:
         if isinstance(item, RefusedItem):  # over a limit of its own (scoring/models.py)
             return ScoreResult(reward=0.0, status=Status.bad_request, detail=item.detail)
         code = extract_code(item.completion)
-        key = hashlib.sha256(
-            json.dumps(
-                [item.repo, item.package, item.target_file, item.target_function, code]
-            ).encode()
-        ).hexdigest()
+        formula = item.reward or self.settings.reward
+        target = [item.repo, item.package, item.target_file, item.target_function]
+        key = hashlib.sha256(json.dumps([*target, formula, code]).encode()).hexdigest()
         if key in self.results:
             self.results.move_to_end(key)
             return self.results[key]
@@ -200,7 +182,7 @@ class Scorer:
         future = asyncio.get_running_loop().create_future()
         self.in_flight[key] = future
         try:
-            result = await self._score(item, code)
+            result = await self._score(item, code, formula)
             future.set_result(result)
         except BaseException as err:
             future.set_exception(err)
@@ -214,27 +196,22 @@ class Scorer:
                 self.results.popitem(last=False)
         return result
 
-    async def _score(self, item: ScoreItem, code: str) -> ScoreResult:
+    async def _score(self, item: ScoreItem, code: str, formula: Formula) -> ScoreResult:
         started = time.monotonic()
         try:
-            result = await self._score_checked(item, code)
-        except Rejected as rejected:
-            reward_value = None if rejected.status == Status.error else 0.0
-            result = ScoreResult(
-                reward=reward_value,
-                status=rejected.status,
-                assertions=rejected.assertions,
-                detail=truncate(rejected.detail),
-            )
+            result = await self._score_checked(item, code, formula)
+        except Rejected as rejected:  # before the code parsed: no assertions to report
+            result = _rejection(rejected)
         except Exception as err:
             logger.exception("scoring failed for %s/%s", item.repo, item.package)
             result = ScoreResult(reward=None, status=Status.error, detail=f"scorer error: {err}")
         result.duration_s = round(time.monotonic() - started, 4)
         return result
 
-    async def _score_checked(self, item: ScoreItem, code: str) -> ScoreResult:
-        pkg = await self.package(item.repo, item.package)
-        await self._check_target(pkg, item)
+    async def _score_checked(self, item: ScoreItem, code: str, formula: Formula) -> ScoreResult:
+        """The pipeline: package, target, code, imports, checks, then build and run."""
+        pkg = await self.packages_found.get(item.repo, item.package)
+        await self.packages_found.check_target(pkg, item.target_file, item.target_function)
         if not code.strip():
             raise Rejected(Status.no_code, "the completion holds no code")
         try:
@@ -246,107 +223,22 @@ class Scorer:
         source = fixed["source"]
         # The tests go test will run, from the AST: the only names whose results can count.
         parsed = await self.helper("assertions", src_text=source, name=GENERATED_NAME)
-        assertions = parsed["assertions"]
-        imports = tuple(parsed["imports"] or ())
         try:
-            name = package_name(source)
-            if name not in (pkg.name, f"{pkg.name}_test"):
-                raise Rejected(
-                    Status.build_failed,
-                    f"package clause is {name!r}; this folder holds package {pkg.name!r} "
-                    f"(or {pkg.name + '_test'!r} for an external test)",
-                )
+            _check_package_clause(source, pkg)
             async with self.slots:
                 work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
                 try:
                     work.chmod(0o755)
-                    result = await self._build_and_run(pkg, item, source, work, imports=imports)
+                    imports = tuple(parsed["imports"] or ())
+                    result = await self._build_and_run(
+                        pkg, item, source, work, imports=imports, formula=formula
+                    )
                 finally:
                     await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
         except Rejected as rejected:
-            rejected.assertions = assertions  # the code parsed: the contract reports its checks
-            raise
-        result.assertions = assertions
+            result = _rejection(rejected)
+        result.assertions = parsed["assertions"]  # the code parsed: the contract reports its checks
         return result
-
-    # Packages ---------------------------------------------------------------------------------
-
-    async def package(self, repo: str, package: str) -> Package:
-        # File system work runs in a thread: it may be slow, and the event loop serves everyone.
-        repo_dir, pkg_dir = await asyncio.to_thread(self._locate, repo, package)
-        future = self.packages.get(pkg_dir)
-        if future is None:
-            future = asyncio.ensure_future(self._load_package(repo, package, repo_dir, pkg_dir))
-            self.packages[pkg_dir] = future
-        try:
-            return await asyncio.shield(future)
-        except Exception:
-            # Only what was found is remembered: a folder that is no package, or a passing
-            # failure, is looked at again next time.
-            if self.packages.get(pkg_dir) is future:
-                del self.packages[pkg_dir]
-            raise
-
-    def _locate(self, repo: str, package: str) -> tuple[Path, Path]:
-        """The repo's and the package's folders, or Rejected as bad_request."""
-        repo_dir = self._inside(self.repos_dir, repo, "repo")
-        if len(repo_dir.relative_to(self.repos_dir).parts) != 2:
-            raise Rejected(Status.bad_request, f"repo {repo!r} is not of the form owner/name")
-        pkg_dir = self._inside(repo_dir, package, "package") if package != "." else repo_dir
-        return repo_dir, pkg_dir
-
-    def _inside(self, base: Path, relative: str, what: str) -> Path:
-        if not relative or "\x00" in relative or Path(relative).is_absolute():
-            raise Rejected(Status.bad_request, f"{what} {relative!r} is not a relative path")
-        path = (base / relative).resolve()
-        if path != base and base not in path.parents:
-            raise Rejected(Status.bad_request, f"{what} {relative!r} leaves the repos root")
-        if not path.is_dir():
-            raise Rejected(Status.bad_request, f"unknown {what} {relative!r}")
-        return path
-
-    async def _load_package(
-        self, repo: str, package: str, repo_dir: Path, pkg_dir: Path
-    ) -> Package:
-        fields = "Name,ImportPath,Dir,GoFiles,TestGoFiles,XTestGoFiles,Module,Error"
-        try:
-            listed = json.loads(
-                await _run_go(["list", "-e", f"-json={fields}", "."], cwd=pkg_dir, offline=True)
-            )
-        except (RuntimeError, json.JSONDecodeError) as err:
-            raise Rejected(Status.bad_request, f"package {package!r} of {repo}: {err}") from err
-        module_dir = Path((listed.get("Module") or {}).get("Dir") or "")
-        if (
-            listed.get("Error")
-            or not listed.get("GoFiles")
-            or repo_dir
-            not in [
-                module_dir,
-                *module_dir.parents,
-            ]
-        ):
-            error = (listed.get("Error") or {}).get("Err", "no buildable Go files in a module")
-            raise Rejected(Status.bad_request, f"package {package!r} of {repo}: {error}")
-        tests = tuple(listed.get("TestGoFiles", []) + listed.get("XTestGoFiles", []))
-        return Package(
-            repo_dir=repo_dir,
-            dir=pkg_dir,
-            name=listed["Name"],
-            import_path=listed["ImportPath"],
-            module_dir=module_dir,
-            go_files=tuple(listed["GoFiles"]),
-            test_files=tests,
-        )
-
-    async def _check_target(self, pkg: Package, item: ScoreItem) -> None:
-        if item.target_file is not None and item.target_file not in pkg.go_files:
-            raise Rejected(
-                Status.bad_request, f"unknown target_file {item.target_file!r} in {pkg.import_path}"
-            )
-        if item.target_function is not None:
-            if not _FUNCTION_NAME.match(item.target_function):
-                raise Rejected(Status.bad_request, "target_function must be Func or Type.Method")
-            await self.coverage(pkg, item, profile=None)  # raises for an unknown function
 
     # Go helper --------------------------------------------------------------------------------
 
@@ -357,22 +249,15 @@ class Scorer:
         finally:
             self.helpers.put_nowait(helper)
 
-    async def coverage(self, pkg: Package, item: ScoreItem, profile: Path | None) -> float | None:
+    async def coverage(self, pkg: Package, item: ScoreItem, profile: Path) -> float:
+        """The share of the target's statements that profile covers."""
         args = {"dir": str(pkg.dir)}
         if item.target_file:
             args["file"] = item.target_file
         if item.target_function:
             args["func"] = item.target_function
-        if profile is None:
-            profile = gotools.CACHE_DIR / "empty.cover"
-            profile.write_text("mode: set\n")
-        try:
-            answer = await self.helper("cover", profile=str(profile), **args)
-        except gotools.GoToolsError as err:
-            if str(err).startswith(("unknown function", "unknown file")):
-                raise Rejected(Status.bad_request, f"{err} in {pkg.import_path}") from err
-            raise
-        return answer["coverage"]
+        answer = await self.helper("cover", profile=str(profile), **args)
+        return answer["coverage"] or 0.0
 
     # Build and run ----------------------------------------------------------------------------
 
@@ -398,15 +283,15 @@ class Scorer:
         )
         return gotools.Instrumented.from_answer(answer, out)
 
-    def _overlay(self, pkg: Package, inst: gotools.Instrumented, tests: dict[str, Path]) -> dict:
-        """Overlay entries: the repo's own tests left out, the package instrumented, our tests."""
-        replace = {str(pkg.dir / name): "" for name in pkg.test_files}
-        replace.update({str(pkg.dir / name): str(path) for name, path in inst.overlay.items()})
-        replace.update({str(pkg.dir / name): str(path) for name, path in tests.items()})
-        return {"Replace": replace}
-
     async def _build_and_run(
-        self, pkg: Package, item: ScoreItem, source: str, work: Path, *, imports: tuple[str, ...]
+        self,
+        pkg: Package,
+        item: ScoreItem,
+        source: str,
+        work: Path,
+        *,
+        imports: tuple[str, ...],
+        formula: Formula,
     ) -> ScoreResult:
         inst = await self.instrumented(pkg)
         harnessed = await self.helper(
@@ -427,21 +312,25 @@ class Scorer:
         generated.write_text(harnessed["source"])
         harness = work / harnessed["harness_name"]
         harness.write_text(harnessed["harness"])
-        overlay = work / "overlay.json"
-        replace = {GENERATED_NAME: generated, harnessed["harness_name"]: harness}
-        overlay.write_text(json.dumps(self._overlay(pkg, inst, replace)))
+        added = {GENERATED_NAME: generated, harnessed["harness_name"]: harness}
+        replaced = dict(inst.overlay)
+        schemata = None
+        if uses_mutation(formula):  # one build holds every mutant of the target
+            target = (item.target_file, item.target_function)
+            schemata = await self.mutation.schemata(pkg, inst, *target)
+            replaced.update(self.mutation.write_sources(schemata, work, harnessed["prefix"]))
+        overlay = write_overlay(work, pkg, replaced, added)
 
         modfile = await self._resolve(pkg, work, imports)
-        build = await self._go_build(pkg, work, overlay, modfile, instrumented=inst)
+        build = await self.binaries.build(pkg, work, overlay, modfile, overlaid_dirs=(inst.dir,))
         if build.exit_code != 0:
-            raise Rejected(*self._build_failure(build, pkg, generated))
+            raise Rejected(*self.binaries.failure(build, pkg, generated))
 
         await self.reference(pkg)
         with RunMemory(len(tests), inst.counters) as memory:
-            outcome = await self._run_test_binary(pkg, work / "pkg.test", memory)
+            outcome = await self.binaries.run(pkg, work / TEST_BINARY_NAME, memory)
             report = read_report(memory, tests, outcome.exit_code)
-        events = await self._events(outcome.output, pkg.import_path)
-        detail = truncate(_test_output(events, outcome.output))
+        detail = truncate(await self.binaries.test_output(outcome.output, pkg.import_path))
         if outcome.exceeded:
             return ScoreResult(
                 reward=0.0,
@@ -472,49 +361,32 @@ class Scorer:
             profile.write_bytes(
                 set_profile(pkg.import_path, inst.files, inst.blocks, report.counters)
             )
-            coverage = await self.coverage(pkg, item, profile) or 0.0
+            coverage = await self.coverage(pkg, item, profile)
+        mutation = None
+        if schemata is not None:
+            mutation = await self.mutation.score(
+                pkg, work / TEST_BINARY_NAME, inst, schemata, tests, report, outcome
+            )
+        score = mutation.score if mutation else None
         return ScoreResult(
-            reward=reward(counts.passed, counts.failed, coverage),
+            reward=reward(counts.passed, counts.failed, coverage, score, formula),
             status=Status.ok,
             tests=counts,
             coverage=coverage,
+            mutation=mutation,
             detail=detail,
         )
 
-    async def _run_test_binary(
-        self, pkg: Package, binary: Path, memory: RunMemory, *flags: str
-    ) -> Outcome:
-        """Runs a test binary in the sandbox, with memory as its shared memory (descriptor 3).
-
-        Execute-only and run by a user that may not read it, the process is not dumpable: its
-        /proc/self/mem, fd, environ and exe are out of its own reach, and the binary (which holds
-        the harness's names) cannot be read back.
-        """
-        binary.chmod(0o111)
-        return await self.sandbox.run(
-            [
-                TEST_BINARY,
-                "-test.v=test2json",  # for the detail only: nothing counts from the output
-                "-test.paniconexit0",
-                "-test.count=1",
-                # Our own kill comes first; this one only keeps a runaway binary from hanging on.
-                f"-test.timeout={int(self.settings.timeout_s) + 30}s",
-                *flags,
-            ],
-            cwd=pkg.dir,
-            mounts=Mounts(read_only=(pkg.repo_dir,), files={TEST_BINARY: binary}),
-            env={"HOME": SCRATCH, "TMPDIR": SCRATCH, "PATH": "/usr/bin:/bin"},
-            limits=self.run_limits,
-            shared_fd=memory.fd,
-        )
+    async def _resolve(self, pkg: Package, work: Path, imports: tuple[str, ...]) -> Path | None:
+        """The private go.mod that adds what the test newly imports; None if nothing is new."""
+        try:
+            return await self.dependencies.resolve(pkg.module_dir, pkg.dir, work, imports)
+        except FetchRefused as err:
+            raise Rejected(Status.deps_failed, str(err)) from err
 
     async def reference(self, pkg: Package) -> bool:
-        """Whether the package's instrumented test binary, with no test of the model's, runs.
-
-        Built with the shared build cache writable (the package's instrumented objects, found by
-        every later build), and run once: it must map its shared memory, or the measuring itself
-        is broken (an error, never a reward). False when the package's own code does not build
-        or its initialisation fails: then no scoring of it runs a test either.
+        """Whether the package's instrumented test binary, with no test of the model's, runs
+        (TestBinaries.reference), once per package: if not, no scoring of it runs a test either.
         """
         if pkg.dir not in self.references:
             self.references[pkg.dir] = asyncio.ensure_future(self._reference(pkg))
@@ -529,127 +401,6 @@ class Scorer:
         work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
         try:
             work.chmod(0o755)
-            empty = work / REFERENCE_NAME
-            empty.write_text(f"package {pkg.name}\n")
-            overlay = work / "overlay.json"
-            overlay.write_text(json.dumps(self._overlay(pkg, inst, {REFERENCE_NAME: empty})))
-            build = await self._go_build(
-                pkg, work, overlay, modfile=None, instrumented=inst, trusted=True
-            )
-            if build.exit_code != 0:
-                logger.warning("no reference binary for %s: it does not build", pkg.import_path)
-                return False
-            with RunMemory(0, inst.counters) as memory:
-                outcome = await self._run_test_binary(
-                    pkg, work / "pkg.test", memory, "-test.run=^$"
-                )
-                report = read_report(memory, [], outcome.exit_code)
-            if report.attached:
-                return True
-            if outcome.exit_code == 0:
-                raise RuntimeError(
-                    f"the test binary of {pkg.import_path} ran without mapping its shared memory"
-                )
-            logger.warning("the reference binary of %s fails: %r", pkg.import_path, outcome)
-            return False
+            return await self.binaries.reference(pkg, inst, work)
         finally:
             await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
-
-    async def _go_build(
-        self,
-        pkg: Package,
-        work: Path,
-        overlay: Path | None,
-        modfile: Path | None,
-        *,
-        instrumented: gotools.Instrumented | None = None,
-        trusted: bool = False,
-    ) -> Outcome:
-        """`go test -c` of the package, instrumented by our overlay, in the sandbox.
-
-        Only a trusted build (no code of the model's in it) may add to the shared build cache:
-        the objects of a generated test are never used again, so they would only grow the cache
-        by a file per scoring, and a hostile one could make that file huge.
-        """
-        env = gotools.go_env({"GOPROXY": "off", "HOME": SCRATCH, "TMPDIR": SCRATCH})
-        # The go command, compiler and linker collect garbage only near a quarter of the build's
-        # memory limit each (three of them run at once): a tenth less CPU for a small build.
-        env["GOGC"] = "off"
-        env["GOMEMLIMIT"] = f"{self.settings.build_memory_mb // 4}MiB"
-        # No -cover: coverage comes from instrumented's files, counted in the shared memory.
-        argv = [str(gotools.go_binary()), "test", "-c"]
-        # No symbol table or DWARF, as go test links a binary it runs and throws away: the
-        # link is the slowest step, and nothing here reads debug info.
-        argv += ["-ldflags=-s -w", "-o", str(work / "pkg.test")]
-        if overlay is not None:
-            argv.append(f"-overlay={overlay}")
-        if modfile is not None:
-            argv.append(f"-modfile={modfile}")
-        argv.append(".")
-        cache = Path(env["GOCACHE"])
-        # The compiler reads hostile code, so it too runs without network and with a read-only
-        # view of everything but its output.
-        overlaid_files = (instrumented.dir,) if instrumented is not None else ()
-        mounts = Mounts(
-            read_only=(pkg.repo_dir, gotools.goroot(), Path(env["GOMODCACHE"]), *overlaid_files),
-            writable=(cache, work) if trusted else (work,),
-            overlaid=() if trusted else (cache,),
-        )
-        return await self.sandbox.run(
-            argv, cwd=pkg.dir, mounts=mounts, env=env, limits=self.build_limits, drop_root=False
-        )
-
-    async def _resolve(self, pkg: Package, work: Path, imports: tuple[str, ...]) -> Path | None:
-        """The private go.mod that adds what the test newly imports; None if nothing is new."""
-        try:
-            return await self.dependencies.resolve(pkg.module_dir, pkg.dir, work, imports)
-        except FetchRefused as err:
-            raise Rejected(Status.deps_failed, str(err)) from err
-
-    def _build_failure(self, build: Outcome, pkg: Package, generated: Path) -> tuple[Status, str]:
-        output = build.output.decode(errors="replace")
-        for shown in (str(generated), os.path.relpath(generated, pkg.dir)):
-            output = output.replace(shown, GENERATED_NAME)
-        # A compiler that runs out of time or memory on one test file was made to: the code's fault.
-        if "file size limit exceeded" in output:
-            return Status.limit_exceeded, f"the build wrote a file over the disk limit\n{output}"
-        if build.timed_out:
-            return Status.timeout, f"the build took over {self.settings.build_timeout_s}s\n{output}"
-        if build.exceeded:
-            return Status.limit_exceeded, f"the build exceeded its {build.exceeded} limit\n{output}"
-        return Status.build_failed, output
-
-    async def _events(self, output: bytes, import_path: str) -> list[dict]:
-        proc = await asyncio.create_subprocess_exec(
-            self.test2json,
-            "-t",
-            "-p",
-            import_path,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env={"PATH": "/usr/bin:/bin"},  # it reads hostile output: it needs no secrets
-        )
-        stdout, _ = await proc.communicate(output)
-        events = []
-        for line in stdout.splitlines():
-            with contextlib.suppress(json.JSONDecodeError):
-                events.append(json.loads(line))
-        return events
-
-
-def _test_output(events: list[dict], raw: bytes) -> str:
-    if not events:
-        return raw.decode(errors="replace")
-    return "".join(e.get("Output", "") for e in events if e.get("Action") == "output")
-
-
-async def _run_go(
-    args: list[str], *, cwd: Path | None = None, offline: bool = False, timeout: float = 300
-) -> str:
-    """Runs the trusted go command (never on generated code) and returns its stdout."""
-    env = gotools.go_env({"GOPROXY": "off"} if offline else None)
-    code, stdout, stderr = await run_go(args, cwd, env, timeout)
-    if code != 0:
-        raise RuntimeError(stderr.strip() or f"go {args[0]} failed")
-    return stdout

@@ -2,6 +2,9 @@
 
     fastapi run scoring/scoring_server.py [--host H] [--port P]
 
+or a bare `fastapi run` in the repo root (pyproject's [tool.fastapi] entrypoint). Either way
+fastapi-cli imports it as scoring.scoring_server, with the repo root on the path.
+
 Configured by SCORING_* environment variables (scoring/settings.py); the interface is
 docs/scoring-api.md, and the OpenAPI page is served at /docs, with its script and styles from
 the installed fastapi-offline package, so that it works on a machine with no internet.
@@ -13,13 +16,8 @@ import asyncio
 import hmac
 import ipaddress
 import logging
-import sys
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated
-
-# `fastapi run scoring/scoring_server.py` imports this file as a top-level module.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError

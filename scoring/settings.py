@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scoring.reward import Formula
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCORING_")
@@ -58,6 +60,14 @@ class Settings(BaseSettings):
     )
     fetch_timeout_s: float = Field(
         60, gt=0, description="Wall-clock limit for fetching the modules of one scoring."
+    )
+    reward: Formula = Field(
+        Formula.coverage,
+        description="Reward formula of items that name none: coverage, coverage_mutation or "
+        "mutation (docs/scoring-api.md).",
+    )
+    mutants: int = Field(
+        24, ge=1, description="Most mutants of one target that a mutation score runs."
     )
     warmup: bool = Field(
         True, description="Build every package of the repos once at start-up to warm the cache."
