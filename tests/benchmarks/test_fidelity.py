@@ -9,9 +9,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import tree_digest
 
 from benchmarks import fidelity
+from tests.sample import tree_digest
 
 # A repo of ours with one file of each kind the benchmark must tell apart.
 CASES = {
