@@ -380,9 +380,23 @@ def first_error(text: str) -> str:
     return text.strip()[:200]
 
 
+# A difference of the scorer's own, left unfixed so far: the cause says so, never "by design".
+EXAMPLE_PANIC = (
+    "scorer fault: a run that an Example's panic ended gets coverage 0; go test reports the "
+    "coverage (the panic unwinds through M.Run, whose deferred after() writes the profile)"
+)
+
+
 def cause_of(scorer: Run, go_test: Run) -> str:
+    if scorer.status == "timeout" and scorer.output.startswith("the build took over"):
+        return "over the scorer's build time limit (SCORING_BUILD_TIMEOUT_S, by design)"
     if scorer.status == "timeout":
         return "over the scorer's run time limit (SCORING_TIMEOUT_S, by design)"
+    if scorer.status == "deps_failed" and "SCORING_GOPROXY is off" in scorer.output:
+        return (
+            "no network (by design): go.sum lacks a module's hash, which the offline scorer may "
+            "not fetch (go test -mod=mod takes it from the module cache)"
+        )
     if scorer.status == "limit_exceeded":
         return f"over a run limit of the sandbox (by design): {scorer.output.splitlines()[0]}"
     if scorer.status == "error":
@@ -390,6 +404,10 @@ def cause_of(scorer: Run, go_test: Run) -> str:
     for cause, pattern in CAUSES:
         if pattern.search(scorer.output) and not pattern.search(go_test.output):
             return cause
+    same_counts = (scorer.passed, scorer.failed) == (go_test.passed, go_test.failed)
+    example_panicked = re.search(r"--- FAIL: Example\w*[^\n]*\n(?:.*\n)?panic: ", go_test.output)
+    if same_counts and scorer.coverage == 0.0 and go_test.coverage and example_panicked:
+        return EXAMPLE_PANIC
     if scorer.built != go_test.built:
         side = scorer if not scorer.built else go_test
         who = "the scorer" if side is scorer else "go test"
@@ -458,9 +476,11 @@ class Benchmark:
         if "```" in source:
             cause = "holds a ``` fence, which ends a completion's code block (the contract)"
             return Result(case, external, "not_posed", cause, None, None)
-        scorer = score(self.http(), self.url, case, source)
+        # go test first: its build fills the shared build cache with the package's dependencies,
+        # as the server's warm-up (off here: it would build every package of the repos) does.
         with self.copies.lock(case.repo):
             go_test = self.copies.go_test(case, source)
+        scorer = score(self.http(), self.url, case, source)
         verdict, cause = judge(case, self.repos_dir, scorer, go_test)
         result = Result(case, external, verdict, cause, scorer, go_test)
         if cause.startswith("unexplained"):
@@ -511,6 +531,7 @@ def summary(results: list[Result]) -> dict:
         "agreement": verdicts["agree"] / compared if compared else None,
         "by_design": sum("by design" in r.cause for r in differences),
         "nondeterministic": sum(r.cause.startswith("nondeterministic") for r in differences),
+        "scorer_fault": sum(r.cause.startswith("scorer fault") for r in differences),
         "unexplained": sum(r.cause.startswith("unexplained") for r in differences),
         "timed_files": len(timed),
         "scorer_p50_s": percentile([t["scorer_s"] for t in timed], 0.5) if timed else None,
@@ -547,7 +568,7 @@ def report(results: list[Result], totals: dict) -> str:
         f"repos; compared {totals['compared']}: {totals['verdicts'].get('agree', 0)} agree "
         f"({share}), {totals['verdicts'].get('differ', 0)} differ "
         f"({totals['by_design']} by design, {totals['nondeterministic']} nondeterministic tests, "
-        f"{totals['unexplained']} unexplained)"
+        f"{totals['scorer_fault']} scorer faults, {totals['unexplained']} unexplained)"
     )
     lines.append(
         f"of them external test packages (package x_test): {totals['external_compared']}, "
