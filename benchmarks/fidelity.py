@@ -65,6 +65,11 @@ _UNDEFINED = re.compile(r"undefined: (?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)")
 # the sandbox sets on purpose (scoring-api: no network, the repo read-only, bounded runs).
 CAUSES = (
     (
+        "reads its own executable, which a run may only execute (by design: the binary holds "
+        "the harness's names)",
+        re.compile(r"open /sandbox/pkg\.test: permission denied"),
+    ),
+    (
         "no network (by design)",
         re.compile(
             r"dial (?:tcp|udp|unix)|no such host|network is unreachable|/dev/log|syslog|"
