@@ -1,9 +1,11 @@
-"""What every hostile test uses: the server's token, the item it attacks, and the check that the
-server still scores a good test exactly after an attack."""
+"""What the hostile tests share: the server's token, the item they attack, the check that the
+server still scores a good test exactly after an attack, and the server's memory as /proc shows
+it."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 TOKEN = f"hostile-token-{uuid.uuid4().hex}"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -45,3 +47,14 @@ def assert_still_scores(client) -> None:
     assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 0}
     assert result["coverage"] == 1.0
     assert result["reward"] == 1.0
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from VmRSS
