@@ -1,95 +1,23 @@
-"""The scoring server on the sample repos: every status, the reward, auth, and concurrency."""
+"""The scoring server on the sample repos: its API pages and settings, every status, bad and
+oversized requests, deduplication, a failing scorer, auth, and its cgroups."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import time
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-import gotools
-from scoring.reward import reward
 from scoring.sandbox import CgroupFactory
 from scoring.scoring_server import app
 from scoring.settings import Settings, get_settings
 from tests.sample import ROOT, SAMPLE_REPOS
-
-MATHX = {"repo": "gotest-sample/mathx", "package": "."}
-
+from tests.scoring.in_process import GCD_TEST, MATHX, score, scoring_client
 
 pytestmark = pytest.mark.usefixtures("sample_unchanged_by_each_test")
-
-
-GCD_TEST = """```go
-package mathx
-
-import "testing"
-
-func TestGCD(t *testing.T) {
-	if got := GCD(12, 8); got != 4 {
-		t.Fatalf("GCD(12, 8) = %d", got)
-	}
-}
-
-func TestIsPrimeWrong(t *testing.T) {
-	if IsPrime(9) {
-		t.Error("9 is not prime")
-	}
-	if !IsPrime(10) {
-		t.Error("this expectation is wrong on purpose")
-	}
-}
-```"""
-
-
-@contextmanager
-def scoring_client(**overrides):
-    settings = Settings(repos_dir=SAMPLE_REPOS, warmup=False, **overrides)
-    app.dependency_overrides[get_settings] = lambda: settings
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        app.dependency_overrides.clear()
-
-
-@pytest.fixture(scope="module")
-def client():
-    with scoring_client(timeout_s=5, concurrency=2) as client:
-        yield client
-
-
-def score(client, **item):
-    response = client.post("/score", json={"items": [item]})
-    assert response.status_code == 200, response.text
-    return response.json()["results"][0]
-
-
-def go_cover_func(repo: str, test_source: str, function: str, tmp_path: Path) -> float:
-    """The oracle: `go tool cover -func` on a scratch copy, the way a person would measure it."""
-    scratch = tmp_path / "scratch"
-    shutil.copytree(SAMPLE_REPOS / repo, scratch)
-    for old in scratch.glob("*_test.go"):
-        old.unlink()
-    (scratch / "oracle_test.go").write_text(test_source)
-    env = gotools.go_env()
-    run = {"cwd": scratch, "env": env, "capture_output": True, "text": True}
-    # The test may fail on purpose; the profile is written all the same.
-    subprocess.run([str(gotools.go_binary()), "test", "-coverprofile=c.out", "."], **run)
-    cover = [str(gotools.go_binary()), "tool", "cover", "-func=c.out"]
-    out = subprocess.run(cover, check=True, **run).stdout
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) == 3 and fields[1] == function:
-            return float(fields[2].rstrip("%")) / 100
-    raise AssertionError(f"{function} not in cover output:\n{out}")
 
 
 def test_health(client):
@@ -127,160 +55,6 @@ def test_every_setting_is_documented_in_the_interface():
     rows = re.findall(r"^\| `SCORING_(\w+)`( \*\(being added\)\*)? \|", table, re.MULTILINE)
     documented = {name.lower() for name, being_added in rows if not being_added}
     assert documented == set(Settings.model_fields)
-
-
-def test_ok_reward_matches_formula_and_go_cover(client, tmp_path):
-    result = score(client, **MATHX, completion=GCD_TEST, target_function="GCD")
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == {"passed": 1, "failed": 1, "skipped": 0}
-    source = GCD_TEST.removeprefix("```go\n").removesuffix("```")
-    expected = go_cover_func("gotest-sample/mathx", source, "GCD", tmp_path)
-    assert result["coverage"] == pytest.approx(expected, abs=0.0005)  # go prints 0.1%
-    assert 0 < expected < 1
-    assert result["reward"] == pytest.approx(reward(1, 1, result["coverage"]))
-    assert result["assertions"] == 3
-    assert "this expectation is wrong on purpose" in result["detail"]
-
-
-def test_coverage_of_file_and_package(client):
-    file_result = score(client, **MATHX, completion=GCD_TEST, target_file="mathx.go")
-    package_result = score(client, **MATHX, completion=GCD_TEST)
-    function_result = score(client, **MATHX, completion=GCD_TEST, target_function="Clamp")
-    assert function_result["coverage"] == 0.0
-    assert 0 < package_result["coverage"] == file_result["coverage"] < 1
-    assert function_result["reward"] == pytest.approx(0.5 + 0.25 * 0.5)
-
-
-def test_all_passed_bonus_and_skips(client):
-    completion = """```go
-package mathx_test
-
-import (
-	"testing"
-
-	"github.com/gotest-sample/mathx"
-)
-
-func TestClamp(t *testing.T) {
-	if mathx.Clamp(5, 0, 3) != 3 {
-		t.Fatal("clamp")
-	}
-}
-
-func TestLater(t *testing.T) { t.Skip("not yet") }
-```"""
-    result = score(client, **MATHX, completion=completion, target_function="Clamp")
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == {"passed": 1, "failed": 0, "skipped": 1}
-    assert result["reward"] == pytest.approx(0.5 + 0.25 + 0.05 + 0.2 * result["coverage"])
-
-
-def test_goimports_adds_missing_imports(client):
-    completion = """```go
-package mathx
-
-func TestGCDTable(t *testing.T) {
-	for _, c := range []struct{ a, b, want int }{{4, 6, 2}, {-4, 6, 2}, {4, -6, 2}, {0, 0, 0}} {
-		if got := GCD(c.a, c.b); got != c.want {
-			t.Error(fmt.Sprint(c, got))
-		}
-	}
-}
-```"""
-    result = score(client, **MATHX, completion=completion, target_function="GCD")
-    assert result["status"] == "ok", result["detail"]
-    assert result["coverage"] == 1.0
-    assert result["reward"] == pytest.approx(1.0)
-
-
-def test_panic_is_a_failed_test_and_stops_the_run(client):
-    completion = """```go
-package mathx
-
-import "testing"
-
-func TestA(t *testing.T) { Clamp(1, 3, 2) }
-func TestB(t *testing.T) {}
-```"""
-    result = score(client, **MATHX, completion=completion)
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"]["failed"] == 1
-    assert result["tests"]["passed"] == 0
-    assert result["reward"] == pytest.approx(0.5 + 0.2 * result["coverage"])
-
-
-def test_honest_runs_of_every_shape_are_trusted(client):
-    """Parallel tests, subtests, skips, examples, fuzz seeds, TestMain: each counts as it ran."""
-    completion = """```go
-package mathx
-
-import (
-	"fmt"
-	"os"
-	"testing"
-)
-
-func TestMain(m *testing.M) { os.Exit(m.Run()) }
-
-func TestTable(t *testing.T) {
-	for _, n := range []int{1, 2, 3} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			t.Parallel()
-			if n == 2 {
-				t.Error("two")
-			}
-		})
-	}
-}
-
-func TestParallel(t *testing.T) {
-	t.Parallel()
-	t.Run("skipped", func(t *testing.T) { t.Skip() })
-}
-
-func TestSkipped(t *testing.T) { t.Skip("later") }
-
-func ExampleGCD() {
-	fmt.Println(GCD(4, 6))
-	// Output: 2
-}
-
-func FuzzGCD(f *testing.F) {
-	f.Add(1, 2)
-	f.Fuzz(func(t *testing.T, a, b int) { GCD(a, b) })
-}
-```"""
-    result = score(client, **MATHX, completion=completion)
-    assert result["status"] == "ok", result["detail"]
-    # The example with output and the fuzz target's seeds are top-level tests, as in go test.
-    assert result["tests"] == {"passed": 3, "failed": 1, "skipped": 1}
-    assert result["coverage"] > 0
-
-
-def test_tests_before_a_crash_count(client):
-    completion = """```go
-package mathx
-
-import (
-	"os"
-	"testing"
-)
-
-func TestFirst(t *testing.T) {
-	if GCD(2, 4) != 2 {
-		t.Fatal("GCD")
-	}
-}
-
-func TestExits(t *testing.T) { os.Exit(3) }
-
-func TestNeverRuns(t *testing.T) {}
-```"""
-    result = score(client, **MATHX, completion=completion)
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == {"passed": 1, "failed": 1, "skipped": 0}
-    assert result["coverage"] is not None
-    assert result["reward"] == pytest.approx(0.625)
 
 
 @pytest.mark.parametrize(
@@ -365,91 +139,6 @@ def test_identical_items_are_scored_once(client):
     results = results.json()["results"]
     assert all(r == results[0] for r in results)
     assert results[0]["status"] == "ok"
-
-
-def test_new_module_dependency_is_resolved_privately(client):
-    completion = """```go
-package mathx
-
-import (
-	"testing"
-
-	"github.com/google/uuid"
-)
-
-func TestWithUUID(t *testing.T) {
-	if uuid.NewSHA1(uuid.NameSpaceDNS, []byte("x")).Version() != 5 {
-		t.Fatal("version")
-	}
-	if GCD(2, 4) != 2 {
-		t.Fatal("gcd")
-	}
-}
-```"""
-    go_mod = (SAMPLE_REPOS / "gotest-sample/mathx/go.mod").read_text()
-    result = score(client, **MATHX, completion=completion)
-    assert result["status"] == "ok", result["detail"]
-    assert (SAMPLE_REPOS / "gotest-sample/mathx/go.mod").read_text() == go_mod
-    assert not (SAMPLE_REPOS / "gotest-sample/mathx/go.sum").exists()
-
-
-def test_only_imports_from_outside_the_build_list_are_fetched(client):
-    dependencies = client.app.state.scorer.dependencies
-    build_list = client.portal.call(dependencies.build_list, SAMPLE_REPOS / "gotest-sample/semver")
-    imports = [
-        "fmt",
-        "cmd/compile",  # the standard library's, however it is named
-        "github.com/gotest-sample/semver",  # the module itself, and its packages
-        "github.com/gotest-sample/semver/constraint",
-        "github.com/gotest-sample/semver/nope",  # no such folder: another module may have it
-        "example.com/new/module",
-        "-flag",  # go get would read it as a flag; the build refuses it
-    ]
-    assert build_list.missing(imports) == [
-        "github.com/gotest-sample/semver/nope",
-        "example.com/new/module",
-    ]
-    # A folder with a go.mod of its own is another module's, even inside the repo.
-    mathx = client.portal.call(dependencies.build_list, SAMPLE_REPOS / "gotest-sample/mathx")
-    assert mathx.missing(["github.com/gotest-sample/mathx/stats"]) == [
-        "github.com/gotest-sample/mathx/stats"
-    ]
-
-
-def test_only_found_packages_are_remembered_once_each(client):
-    scorer = client.app.state.scorer
-    before = set(scorer.packages)
-    spellings = [
-        {"repo": "gotest-sample/mathx", "package": "stats"},
-        {"repo": "gotest-sample/./mathx", "package": "./stats/"},
-        {"repo": "gotest-sample/mathx/", "package": "stats/../stats"},
-    ]
-    unknown = [
-        {"repo": "nobody/nothing", "package": "."},
-        {"repo": "gotest-sample/mathx", "package": "nope"},
-        {"repo": "gotest-sample/legacy-utils", "package": "strutil"},  # a folder, no module
-    ]
-    items = [{**item, "completion": "```go\n```"} for item in spellings + unknown]
-    results = client.post("/score", json={"items": items}).json()["results"]
-    assert [r["status"] for r in results] == ["no_code"] * 3 + ["bad_request"] * 3
-    assert set(scorer.packages) - before <= {SAMPLE_REPOS / "gotest-sample/mathx/stats"}
-
-
-def test_unresolvable_dependency(client):
-    completion = """```go
-package mathx
-
-import (
-	"testing"
-
-	"example.invalid/not/a/module"
-)
-
-func TestX(t *testing.T) { module.Do() }
-```"""
-    result = score(client, **MATHX, completion=completion)
-    assert result["status"] == "deps_failed", result["detail"]
-    assert result["reward"] == 0.0
 
 
 def test_scorer_failure_is_error_with_null_reward(client, monkeypatch):

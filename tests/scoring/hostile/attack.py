@@ -1,9 +1,11 @@
-"""What every hostile test uses: the server's token, the item it attacks, and the check that the
-server still scores a good test exactly after an attack."""
+"""What the hostile tests share: the server's token, the item they attack, the check that the
+server still scores a good test exactly after an attack, and the server's memory as /proc shows
+it."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +65,14 @@ def assert_scores_good_item(result: dict) -> None:
 
 def assert_still_scores(client) -> None:
     assert_scores_good_item(client.score([good_item()])[0])
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM starts again from VmRSS

@@ -24,7 +24,7 @@ import pytest
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
 from tests.sample import SAMPLE_REPOS, tree_digest
-from tests.scoring.hostile.attack import TOKEN
+from tests.scoring.hostile.attack import TOKEN, honest_reward
 
 SETTINGS = {"warmup": "false", "timeout_s": "5", "concurrency": "2", "token": TOKEN}
 
@@ -93,3 +93,15 @@ def repos_unchanged(repos):
     before = tree_digest(repos), tree_digest(SAMPLE_REPOS)
     yield
     assert (tree_digest(repos), tree_digest(SAMPLE_REPOS)) == before, "a repo changed on disk"
+
+
+@pytest.fixture
+def honest_pass(reward_formula) -> float:
+    """What a test that passes and covers nothing of the target honestly earns."""
+    return honest_reward(reward_formula, passed=1, failed=0)
+
+
+@pytest.fixture
+def honest_fail(reward_formula) -> float:
+    """What a test that fails and covers nothing earns."""
+    return honest_reward(reward_formula, passed=0, failed=1)
