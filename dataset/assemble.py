@@ -14,9 +14,10 @@ import os
 import shutil
 from pathlib import Path
 
+from common.files import write_json_atomic
 from dataset.counts import Counts
 from dataset.listing import RepoEntry
-from dataset.pipeline import result_path, write_json_atomic
+from dataset.pipeline import result_path
 from dataset.split import SPLITS, split_of
 
 DATASET_FILES = ("dataset_dict.json", *SPLITS)
@@ -101,5 +102,5 @@ def assemble(
         "internal_errors": internal_errors,
         **about,
     }
-    write_json_atomic(out_dir / "counts.json", report)
+    write_json_atomic(out_dir / "counts.json", report, indent=None)
     return report

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 import gotools
+from common.errors import UserError
+from common.files import write_json_atomic
 from dataset.assemble import assemble
 from dataset.counts import Counts, render_table
 from dataset.extract import Limits
@@ -33,7 +35,6 @@ from dataset.pipeline import (
     PipelineError,
     read_entries,
     run_pipeline,
-    write_json_atomic,
 )
 from dataset.repo import BuildSettings
 from dataset.sources import DEFAULT_GOPROXY, DEFAULT_MODULE_PATH, GITHUB_ARCHIVE, make_source
@@ -45,7 +46,7 @@ DEFAULT_CACHE = ROOT / ".cache" / "dataset"
 MAX_CLUSTER_TASKS = 1000
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A mistake of the caller; reported as one line, exit status 2."""
 
 
@@ -215,6 +216,7 @@ def prepare(args: argparse.Namespace, work_dir: Path) -> tuple[list, Counts, int
     write_json_atomic(
         config_path,
         {"definition": definition, "listing_counts": counts.to_dict(), "tasks": tasks},
+        indent=None,
     )
     os.replace(tmp, work_dir / "repos.jsonl")
     return entries, counts, tasks

@@ -1,13 +1,16 @@
 """Which listed files and packages can be test targets, and the one reason for each that cannot.
 
 The facts come from the Go helper (`gotools facts`: generated header, build constraint, parse
-error, main-only; `gotools funcs`: type errors) and from `go list` (can the package load). Why
-these are dropped:
+error, main-only; `gotools funcs`: type errors, what initialisation does) and from `go list` (can
+the package load). Why these are dropped:
 - test files are what the model writes, not what it reads;
 - generated files are not code that anyone writes tests for;
 - a file with build constraints is built only on some systems, and the scorer builds for one;
 - a file whose only function is `main` has nothing a test can call;
-- a package that does not parse, load or type-check cannot build any test.
+- a package that does not parse, load or type-check cannot build any test;
+- a package whose initialisation parses the command line (`flag.Parse` in `init`, as small
+  commands do) stops its test binary on go test's own flags before any test runs, and one whose
+  initialisation exits, whatever the input, never reaches a test either.
 """
 
 from __future__ import annotations
@@ -49,7 +52,16 @@ def judge_files(package_dir: str) -> PackageVerdict:
     return PackageVerdict(problem=problem, file_reasons=reasons, facts=facts)
 
 
-def type_problem(funcs_answer: dict) -> tuple[str, str] | None:
-    """A package with type errors is dropped: no test of it would build."""
+def package_problem(funcs_answer: dict) -> tuple[str, str] | None:
+    """Why no test of the package could build or run, from `gotools funcs`; None if one can.
+
+    Type errors come first (`type_error`); then the first of its initialisation's effects:
+    `init_parses_flags` or `init_exits`, the detail naming the call, where, and through what.
+    """
     errors = funcs_answer.get("errors") or []
-    return ("type_error", first_line(errors[0])) if errors else None
+    if errors:
+        return "type_error", first_line(errors[0])
+    for effect in funcs_answer.get("init_effects") or []:
+        detail = f"{effect['pos']}: {effect['call']} (from {effect['via']})"
+        return f"init_{effect['kind']}", detail
+    return None

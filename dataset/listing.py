@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from common.errors import UserError, first_line
 from dataset.counts import Counts
 
 REQUIRED_COLUMNS = ("repo_name", "revision_id", "path")
@@ -25,7 +26,7 @@ HUB_NAME = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
 LISTING_SUFFIXES = (".jsonl", ".json", ".parquet")
 
 
-class ListingError(Exception):
+class ListingError(UserError):
     """The listing cannot be read; the message is one line for the user."""
 
 
@@ -123,8 +124,9 @@ def _hub_rows(name: str, config: str | None, split: str) -> Iterator[dict]:
             raise ListingError(access) from None
         raise ListingError(f"dataset {name} not found on the Hub (or {access})") from None
     except (ConnectionError, OSError, hub_errors.HfHubHTTPError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ListingError(f"cannot read {name} from the Hugging Face Hub: {first}") from None
+        raise ListingError(
+            f"cannot read {name} from the Hugging Face Hub: {first_line(err)}"
+        ) from None
 
 
 def _clean_path(path: str) -> str | None:

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gotools
+from common.errors import first_line as common_first_line
+
+# A decision's detail: enough to tell one failure from another, short enough for the counts.
+DETAIL_CHARS = 300
 
 GO_TIMEOUT_S = 600
 # Messages of the go command that mean an import could not be resolved from go.mod and go.sum.
@@ -61,10 +65,8 @@ def go(args: list[str], cwd: Path, *, offline: bool = True) -> subprocess.Comple
 
 
 def first_line(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:300]
-    return ""
+    """The first non-blank line of a tool's message, cut to DETAIL_CHARS: a decision's detail."""
+    return common_first_line(text)[:DETAIL_CHARS]
 
 
 def ignored_by_go(name: str) -> bool:

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,8 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.logging import logger
 from tqdm import tqdm
 
+from common.errors import UserError
+from common.files import write_json_atomic
 from dataset.listing import RepoEntry
 from dataset.repo import BuildSettings, RepoBuilder, repo_key
 
@@ -47,20 +48,6 @@ class ExecutorSettings:
     slurm_partition: str | None = None
     slurm_time: str = "24:00:00"
     slurm_cpus_per_task: int = 2
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_entries(path: Path) -> list[RepoEntry]:
@@ -94,7 +81,7 @@ class BuildRepos(PipelineStep):
                     continue
                 with self.track_time():
                     result = builder.build(entry)
-                write_json_atomic(path, result)
+                write_json_atomic(path, result, indent=None)
                 self.stat_update("repos_kept" if result["kept"] else "repos_dropped")
         finally:
             builder.cache.close()
@@ -247,5 +234,5 @@ def run_pipeline(
     return True
 
 
-class PipelineError(Exception):
+class PipelineError(UserError):
     """The build stopped; the message is one line for the user."""

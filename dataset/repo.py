@@ -22,7 +22,7 @@ from dataset.context import fit_prompt
 from dataset.counts import Counts
 from dataset.download import DownloadCache, DownloadError
 from dataset.extract import ExtractError, Limits
-from dataset.filters import judge_files, type_problem
+from dataset.filters import judge_files, package_problem
 from dataset.listing import RepoEntry
 from dataset.modules import (
     Module,
@@ -271,7 +271,7 @@ class _RepoRun:
         if problem is None and candidates:
             try:
                 funcs = gotools.run("funcs", dir=str(package_dir))
-                problem = type_problem(funcs)
+                problem = package_problem(funcs)
             except gotools.GoToolsError as err:
                 problem = ("does_not_load", first_line(str(err)))
             for _, path in candidates:

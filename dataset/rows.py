@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.errors import UserError, first_line
 
-class RowsError(ValueError):
+
+class RowsError(UserError, ValueError):
     """The dataset cannot be read, or lacks the split or the columns asked for; one line."""
 
 
@@ -17,8 +19,7 @@ def load_split(name: str, split: str, required: tuple[str, ...], config: str | N
         local = Path(name).exists()
         dataset = load_from_disk(name) if local else load_dataset(name, name=config)
     except Exception as err:  # datasets raises many kinds; the user needs the one line
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise RowsError(f"cannot load dataset {name!r}: {first}") from err
+        raise RowsError(f"cannot load dataset {name!r}: {first_line(err)}") from err
     if split not in dataset:
         raise RowsError(
             f"dataset {name!r} has no {split!r} split (it has: {', '.join(dataset) or 'none'})"

@@ -12,12 +12,14 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+from common.errors import UserError
+
 BYTES_PER_TOKEN_ESTIMATE = 3
 # Role markers and separators that a chat template adds around each message.
 TOKENS_PER_MESSAGE_ESTIMATE = 4
 
 
-class TokenizerError(Exception):
+class TokenizerError(UserError):
     """The tokenizer cannot be loaded; the message is one line for the user."""
 
 

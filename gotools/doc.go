@@ -50,7 +50,9 @@
 //	                          "start_line": 4, "end_line": 8, "depth": 1,
 //	                          "body_line": 0, "body_col": 0}, ...],
 //	                "constructors": [{"name": "Map", "kind": "func", ...}]}],
-//	 "errors": ["kind.go:8:18: undefined: x"]}
+//	 "errors": ["kind.go:8:18: undefined: x"],
+//	 "init_effects": [{"kind": "parses_flags", "call": "flag.Parse",
+//	                   "pos": "main.go:16:2", "via": "init"}]}
 //
 // Files are the non-test files the build includes. A function's name is
 // "Func" or "Type.Method", the receiver type named without pointer or type
@@ -89,6 +91,20 @@
 //
 // Imports are the spans of the import declarations of each file, by file
 // and line.
+//
+// Init_effects are what the package's initialisation does that no test
+// binary of the package survives: "parses_flags", a call of flag.Parse,
+// flag.CommandLine.Parse, pflag's or kingpin's Parse (the command line then
+// holds go test's flags, which the package does not define), wherever it
+// is; "exits", a call of os.Exit, syscall.Exit or log's Fatal functions and
+// methods that nothing decides (not inside an if, a loop, a switch or
+// select, nor a go statement, nor the right of && or ||). Initialisation
+// is every init function and package-level variable initialiser, followed
+// into the package's own functions and methods that it calls statically,
+// and into function literals called on the spot. Via is that chain of
+// calls ("init > setup", "var cfg > load"); effects are sorted by kind,
+// then position. What imported packages do in their own initialisation is
+// not looked at.
 //
 // Type errors do not stop funcs: they are listed in errors, with positions
 // relative to PKGDIR, and everything that could be resolved is reported. A

@@ -22,6 +22,9 @@ type funcsResult struct {
 	Imports    []span     `json:"imports"`
 	Functions  []function `json:"functions"`
 	Errors     []string   `json:"errors"`
+	// InitEffects are what the package's initialisation does that no test
+	// binary of it survives (initcheck.go).
+	InitEffects []initEffect `json:"init_effects"`
 }
 
 type function struct {
@@ -119,6 +122,11 @@ func loadFuncs(dir string) (*funcsResult, error) {
 			continue
 		}
 		res.Errors = append(res.Errors, relError(e, abs))
+	}
+
+	res.InitEffects = initEffects(pkg.Fset, pkg.TypesInfo, pkg.Types, pkg.Syntax)
+	if res.InitEffects == nil {
+		res.InitEffects = []initEffect{}
 	}
 
 	x := newDeclIndex(pkg)

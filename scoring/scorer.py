@@ -27,6 +27,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import gotools
+from scoring import warmup
 from scoring.completion import extract_code, package_name
 from scoring.dependencies import Dependencies, FetchRefused
 from scoring.gobuild import GENERATED_NAME, TEST_BINARY_NAME, TestBinaries, run_go, write_overlay
@@ -140,20 +141,18 @@ class Scorer:
             raise RuntimeError(f"sandbox self-test failed: {outcome}")
 
     async def warm_up(self) -> None:
-        """Builds and runs each package's reference binary: scorings find a warm build cache."""
-        dirs = sorted({p.parent for p in self.repos_dir.glob("*/*/**/*.go")})
-        started = time.monotonic()
-        for pkg_dir in dirs:
-            rel = pkg_dir.relative_to(self.repos_dir)
-            repo, package = "/".join(rel.parts[:2]), "/".join(rel.parts[2:]) or "."
-            try:
-                async with self.slots:
-                    await self.reference(await self.packages_found.get(repo, package))
-            except (Rejected, OSError, RuntimeError) as err:
-                logger.debug("warm-up skipped %s: %s", rel, err)
-        logger.info(
-            "warm-up built %d package folders in %.1fs", len(dirs), time.monotonic() - started
+        """Warms a bounded number of packages in the background (scoring/warmup.py)."""
+        settings = self.settings
+        await warmup.warm_up(
+            self.repos_dir,
+            self.warm_package,
+            packages=settings.warmup_packages,
+            seconds=settings.warmup_s,
         )
+
+    async def warm_package(self, repo: str, package: str) -> None:
+        async with self.slots:
+            await self.reference(await self.packages_found.get(repo, package))
 
     async def close(self) -> None:
         while not self.helpers.empty():
@@ -322,11 +321,13 @@ class Scorer:
         overlay = write_overlay(work, pkg, replaced, added)
 
         modfile = await self._resolve(pkg, work, imports)
+        # First: a package's first scorings (a batch's samples of one prompt) then share one
+        # build of its code into the cache, and each compiles only its own test.
+        await self.reference(pkg)
         build = await self.binaries.build(pkg, work, overlay, modfile, overlaid_dirs=(inst.dir,))
         if build.exit_code != 0:
             raise Rejected(*self.binaries.failure(build, pkg, generated))
 
-        await self.reference(pkg)
         with RunMemory(len(tests), inst.counters) as memory:
             outcome = await self.binaries.run(pkg, work / TEST_BINARY_NAME, memory)
             report = read_report(memory, tests, outcome.exit_code)

@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from scoring import warmup
 from scoring.body_limit import BodyLimit
 from scoring.models import MAX_BODY_BYTES, MAX_ITEMS, Health, ScoreRequest, ScoreResponse
 from scoring.sandbox import Sandbox, SandboxUnavailable
@@ -59,8 +60,7 @@ async def lifespan(app: FastAPI):
     try:
         yield
     finally:
-        if warm_up is not None:
-            warm_up.cancel()
+        await warmup.stop(warm_up)
         if app.state.scorer is not None:
             await app.state.scorer.close()
 

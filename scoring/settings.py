@@ -70,7 +70,13 @@ class Settings(BaseSettings):
         24, ge=1, description="Most mutants of one target that a mutation score runs."
     )
     warmup: bool = Field(
-        True, description="Build every package of the repos once at start-up to warm the cache."
+        True, description="Build packages of the repos once, in the background, to warm the cache."
+    )
+    warmup_packages: int = Field(
+        200, ge=0, description="Most packages the warm-up builds (the first, in name order)."
+    )
+    warmup_s: float = Field(
+        600, ge=0, description="Seconds after start-up past which the warm-up starts no package."
     )
     cache_size: int = Field(
         4096, ge=0, description="Results remembered, so that a duplicate is answered at once."
