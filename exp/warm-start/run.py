@@ -1,15 +1,16 @@
 """The warm-start experiment at demo scale: SFT on mined pairs then GRPO, against GRPO alone.
 
-    python exp/warm-start/run.py                 # the README's run (about 20 minutes on 2 cores)
+    python exp/warm-start/run.py                 # the README's run
     python exp/warm-start/run.py --size smoke    # every step at its smallest (the smoke test)
 
 With the sample dataset (data/sample-dataset, built here if missing) and one scoring server on
 loopback over its repos root:
 
 1. mines the pairs of its train split (mine.py): the rows whose target the repo's own tests call;
-2. builds the base model: the demo's tokenizer and small Llama (scripts/tiny_model.py), trained
-   as a language model on Go code (the repos' non-test files and part of the Go toolchain's own
-   sources), with no warm start: it has seen Go, but none of the sample's tests;
+2. builds the base model: the demo's tokenizer and small Llama (scripts/tiny_model.py), with no
+   warm start; trained as a language model on Go code (the repos' non-test files and part of the
+   Go toolchain's own sources) for `pretrain_steps` steps, 0 at both sizes: like the demo model
+   before its warm start, it has seen none of the sample's tests;
 3. SFT of the base on the pairs (sft.py, TRL's SFTTrainer);
 4. GRPO from each (train.py, the same recipe, steps and seed): "grpo" from the base, "sft+grpo"
    from the SFT model;
@@ -57,14 +58,16 @@ class Size:
 
 SIZES = {
     "full": Size(
-        pretrain_steps=300,
-        sft_epochs=30,
-        grpo_steps=10,
-        grpo_batch=16,
+        # No language-model pretraining, like the demo model: 300 steps took 46 s each on the
+        # shared 2-core machine (load average 50-60), hours in all.
+        pretrain_steps=0,
+        sft_epochs=12,
+        grpo_steps=4,
+        grpo_batch=8,
         num_generations=4,
         max_completion_length=320,
-        eval_samples=2,
-        eval_targets=None,
+        eval_samples=1,
+        eval_targets=20,
         sample_packages=None,
     ),
     "smoke": Size(
@@ -129,7 +132,8 @@ def build_base(repos_dir: Path, out: Path, pretrain_steps: int, seed: int = 0) -
     config = tiny_model.TinyModelConfig(pretrain_steps=pretrain_steps, seed=seed)
     tokenizer = tiny_model.train_tokenizer(corpus, config.vocab_size)
     model = tiny_model.new_model(tokenizer, config)
-    tiny_model.pretrain(model, tokenizer, corpus, config, out.with_name(out.name + ".work"))
+    if pretrain_steps > 0:
+        tiny_model.pretrain(model, tokenizer, corpus, config, out.with_name(out.name + ".work"))
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out)
