@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-SAMPLE = ROOT / "dataset" / "sample"
-SAMPLE_REPOS = SAMPLE / "repos"
-
-
-def tree_digest(root: Path) -> str:
-    """Names, modes and bytes of every file below root: any write shows."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(str(path.lstat().st_mode).encode())
-        if path.is_file() and not path.is_symlink():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+from tests.sample import SAMPLE, SAMPLE_REPOS, tree_digest
 
 
 @pytest.fixture(scope="session", autouse=True)

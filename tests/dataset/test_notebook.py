@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import ROOT
 from nbclient import NotebookClient
+
+from tests.sample import ROOT
 
 NOTEBOOK = ROOT / "dataset" / "dataset.ipynb"
 

@@ -1,7 +1,8 @@
 """Requests and generated tests that attack the server's own resources, against a real server.
 
-What a test may make the server fetch and keep (modules, build cache), what one request may make
-it hold (body, memory) or block (the event loop), and what one bad item may do to its batch. The
+What one run may take (time, memory, processes, output, build output), what a test may make the
+server fetch and keep (modules, build cache), what one request may make it hold (body, memory) or
+block (the event loop), and what one bad item may do to its batch. The
 server gets its own copy of the build cache and an empty module cache, so that what it writes
 there can be measured and nothing of an attack reaches the project's caches; its module proxy is
 one of ours on loopback, serving modules written here and recording every request.
@@ -13,7 +14,7 @@ import io
 import json
 import shutil
 import socket
-import tempfile
+import subprocess
 import threading
 import time
 import uuid
@@ -23,45 +24,24 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SAMPLE_REPOS, tree_digest
 
 import gotools
-from scoring.client import ScoringClient
-from scoring.local_server import LocalScoringServer
+from tests.scoring.hostile.attack import (
+    AUTH,
+    GOOD_TEST,
+    MATHX,
+    TOKEN,
+    assert_still_scores,
+    completion,
+    good_item,
+    score,
+)
 
-TOKEN = f"hostile-token-{uuid.uuid4().hex}"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-MATHX = {"repo": "gotest-sample/mathx", "package": "."}
+TIMEOUT_S = 5
 FETCH_MB = 2
 FETCH_TIMEOUT_S = 3
 FETCH_MODULES = 4
 SALT = f"gotestrl-module-salt-{uuid.uuid4().hex}"
-
-GOOD_TEST = """```go
-package mathx
-
-import "testing"
-
-// SALT
-func TestGCDGood(t *testing.T) {
-	cases := []struct{ a, b, want int }{{12, 8, 4}, {-4, 6, 2}, {4, -6, 2}, {0, 0, 0}}
-	for _, c := range cases {
-		if got := GCD(c.a, c.b); got != c.want {
-			t.Errorf("GCD(%d, %d) = %d", c.a, c.b, got)
-		}
-	}
-}
-```"""
-
-
-def good_item() -> dict:
-    """A good test, new each time so that no remembered result answers for it."""
-    return {
-        **MATHX,
-        "target_function": "GCD",
-        "completion": GOOD_TEST.replace("SALT", uuid.uuid4().hex),
-    }
-
 
 # A module proxy of our own -----------------------------------------------------------------------
 
@@ -158,23 +138,6 @@ class ModuleProxy:
 
 
 @pytest.fixture(scope="module")
-def top():
-    # Readable by all: the sandbox runs as nobody when the server runs as root.
-    folder = Path(tempfile.mkdtemp(prefix="gotestrl-limits-"))
-    folder.chmod(0o755)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder)
-
-
-@pytest.fixture(scope="module")
-def repos(top):
-    shutil.copytree(SAMPLE_REPOS, top / "repos")
-    return top / "repos"
-
-
-@pytest.fixture(scope="module")
 def caches(top):
     """(build cache, module cache) of the server: a copy of the project's, and an empty one."""
     build_cache, module_cache = top / "go-build", top / "gomod"
@@ -191,42 +154,23 @@ def proxy():
 
 
 @pytest.fixture(scope="module")
-def server(repos, caches, proxy):
-    live = LocalScoringServer(
-        repos,
-        warmup="false",
-        timeout_s="5",
-        memory_mb="1024",
-        concurrency="2",
-        token=TOKEN,
-        goproxy=proxy.url,
-        gosumdb="off",  # our proxy's modules are in no checksum database
-        fetch_mb=str(FETCH_MB),
-        fetch_timeout_s=str(FETCH_TIMEOUT_S),
-        fetch_modules=str(FETCH_MODULES),
-    )
-    live.env["GOCACHE"], live.env["GOMODCACHE"] = map(str, caches)
-    with live:
-        yield live
+def server_settings(server_settings, proxy):
+    return {
+        **server_settings,
+        "timeout_s": str(TIMEOUT_S),
+        "memory_mb": "1024",
+        "goproxy": proxy.url,
+        "gosumdb": "off",  # our proxy's modules are in no checksum database
+        "fetch_mb": str(FETCH_MB),
+        "fetch_timeout_s": str(FETCH_TIMEOUT_S),
+        "fetch_modules": str(FETCH_MODULES),
+    }
 
 
 @pytest.fixture(scope="module")
-def client(server):
-    with ScoringClient(server.url, token=TOKEN, retries=0, timeout_s=300) as scoring:
-        yield scoring
-
-
-@pytest.fixture(autouse=True)
-def repos_unchanged(repos):
-    before = tree_digest(repos), tree_digest(SAMPLE_REPOS)
-    yield
-    assert (tree_digest(repos), tree_digest(SAMPLE_REPOS)) == before, "a repo changed on disk"
-
-
-def assert_still_scores(client) -> None:
-    result = client.score([good_item()])[0]
-    assert result["status"] == "ok", result["detail"]
-    assert result["reward"] == 1.0
+def server_env(server_env, caches):
+    build_cache, module_cache = caches
+    return {**server_env, "GOCACHE": str(build_cache), "GOMODCACHE": str(module_cache)}
 
 
 def tree_bytes(root: Path) -> int:
@@ -402,11 +346,19 @@ def test_a_long_path_is_refused_at_once_and_the_server_stays_responsive(client, 
     try:
         time.sleep(0.3)
         attack = [
-            {**MATHX, "package": "a/" * 240000, "completion": GOOD_TEST},  # the issue's
-            {**MATHX, "package": "./" * 240000, "completion": GOOD_TEST},  # an existing folder
-            {"repo": "gotest-sample/" + "b/" * 240000, "package": ".", "completion": GOOD_TEST},
-            {**MATHX, "target_file": "c" * 100000, "completion": GOOD_TEST},
-            {**MATHX, "target_function": "F" * 100000, "completion": GOOD_TEST},
+            {**MATHX, "package": "a/" * 240000, "completion": completion(GOOD_TEST)},  # the issue's
+            {
+                **MATHX,
+                "package": "./" * 240000,
+                "completion": completion(GOOD_TEST),
+            },  # an existing folder
+            {
+                "repo": "gotest-sample/" + "b/" * 240000,
+                "package": ".",
+                "completion": completion(GOOD_TEST),
+            },
+            {**MATHX, "target_file": "c" * 100000, "completion": completion(GOOD_TEST)},
+            {**MATHX, "target_function": "F" * 100000, "completion": completion(GOOD_TEST)},
         ]
         started = time.monotonic()
         results = client.score(attack)
@@ -433,7 +385,10 @@ def test_a_long_path_is_refused_at_once_and_the_server_stays_responsive(client, 
     "field", ["completion", "repo", "package", "target_file", "target_function"]
 )
 def test_a_lone_surrogate_refuses_its_item_alone(server, field):
-    bad = {**good_item(), field: "\ud800" if field != "completion" else GOOD_TEST + "\ud800"}
+    bad = {
+        **good_item(),
+        field: "\ud800" if field != "completion" else completion(GOOD_TEST) + "\ud800",
+    }
     # ensure_ascii writes the lone surrogate as the JSON escape \ud800, as the issue sent it.
     body = json.dumps({"items": [bad, good_item()]})
     assert "\\ud800" in body
@@ -603,3 +558,191 @@ def test_unknown_names_do_not_grow_the_server(server):
     per_item = grown_kb * 1024 / (batch_count * batch_size)
     # The issue measured about 6.7 KB an item, for good.
     assert per_item < 512, f"{per_item:.0f} bytes an item ({grown_kb / 1024:.0f} MB in all)"
+
+
+# What one run may take: time, memory, processes, output ---------------------------------------
+
+
+def host_processes_with(marker: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone while we looked
+            continue
+        if marker in text:
+            found.append(f"{cmdline.parent.name}: {text}")
+    return found
+
+
+def test_endless_loop_times_out(client):
+    code = """package mathx
+
+import "testing"
+
+func TestForever(t *testing.T) {
+	for i := 0; i < 4; i++ {
+		go func() {
+			for {
+			}
+		}()
+	}
+	for {
+	}
+}"""
+    result = score(client, code)
+    assert result["status"] == "timeout", result["detail"]
+    assert result["reward"] == 0.0
+    assert TIMEOUT_S <= result["duration_s"] < TIMEOUT_S + 5
+    assert_still_scores(client)
+
+
+def test_memory_bomb_is_killed(client):
+    code = """package mathx
+
+import "testing"
+
+var hoard [][]byte
+
+func TestHoard(t *testing.T) {
+	for {
+		chunk := make([]byte, 16<<20)
+		for i := 0; i < len(chunk); i += 4096 { // a byte a page makes it resident, fast
+			chunk[i] = 1
+		}
+		hoard = append(hoard, chunk)
+	}
+}"""
+    result = score(client, code)
+    assert result["status"] == "limit_exceeded", result["detail"]
+    assert "memory" in result["detail"]
+    assert result["reward"] == 0.0
+    assert_still_scores(client)
+
+
+def test_fork_bomb_is_contained(client):
+    marker = f"gotestrl-forkbomb-{uuid.uuid4().hex}"
+    code = f"""package mathx
+
+import (
+	"os/exec"
+	"testing"
+)
+
+func TestForkBomb(t *testing.T) {{
+	// Every process of the bomb is a fork of this shell, so its command line carries the marker.
+	exec.Command("/bin/sh", "-c", "b() {{ b | b & }}; b; sleep 60", "{marker}").Run()
+}}"""
+    result = score(client, code)
+    assert host_processes_with(marker) == []
+    assert result["status"] == "limit_exceeded", result["detail"]
+    assert "processes" in result["detail"]
+    assert result["reward"] == 0.0
+    assert subprocess.run(["true"], check=False).returncode == 0  # the host can still fork
+    assert_still_scores(client)
+
+
+def test_processes_left_behind_do_not_survive(client):
+    marker = f"gotestrl-daemon-{uuid.uuid4().hex}"
+    code = f"""package mathx
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const loop = "while :; do sleep 1; done"
+
+func TestLeaveBehind(t *testing.T) {{
+	// A new session, as setsid(1) makes...
+	cmd := exec.Command("/bin/sh", "-c", loop, "{marker}-setsid")
+	cmd.SysProcAttr = &syscall.SysProcAttr{{Setsid: true}}
+	if err := cmd.Start(); err != nil {{
+		t.Fatal(err)
+	}}
+	// ...and a daemon: double fork, orphaned, in its own session and process group.
+	daemon := "setsid sh -c '" + loop + "' {marker}-daemon </dev/null >/dev/null 2>&1 &"
+	if err := exec.Command("/bin/sh", "-c", daemon).Run(); err != nil {{
+		t.Fatal(err)
+	}}
+	// The attack only counts if both are really running when the test ends.
+	deadline := time.Now().Add(2 * time.Second)
+	for {{
+		alive := 0
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {{
+			cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if strings.Contains(string(cmdline), "{marker}") {{
+				alive++
+			}}
+		}}
+		if alive >= 2 {{
+			return
+		}}
+		if time.Now().After(deadline) {{
+			t.Fatalf("only %d of the processes started", alive)
+		}}
+		time.Sleep(10 * time.Millisecond)
+	}}
+}}"""
+    result = score(client, code)
+    assert host_processes_with(marker) == []
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"]["passed"] == 1, result["detail"]  # both were running inside
+    assert_still_scores(client)
+
+
+def test_huge_output_is_cut_and_bounded(client, server):
+    code = """package mathx
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestFlood(t *testing.T) {
+	line := strings.Repeat("flood ", 1<<16) + "\\n"
+	for i := 0; i < 4096; i++ { // about 1.5 GiB
+		os.Stdout.WriteString(line)
+		os.Stderr.WriteString(line)
+	}
+}"""
+    before = rss_kb(server.proc.pid, "VmHWM")
+    result = score(client, code)
+    grown_mb = (rss_kb(server.proc.pid, "VmHWM") - before) / 1024
+    assert result["status"] == "limit_exceeded", result["detail"][:300]
+    assert "output" in result["detail"]
+    assert result["reward"] == 0.0
+    assert len(result["detail"]) < 8192
+    assert grown_mb < 64, f"the server's peak memory grew by {grown_mb:.0f} MB"
+    assert_still_scores(client)
+
+
+def test_huge_build_output_is_bounded(client, caches):
+    started = time.time()
+    code = """package mathx
+
+import "testing"
+
+// 300 MiB of initialised data: the compiler and linker would write files that large.
+var big = [300 << 20]byte{300<<20 - 1: 1}
+
+func TestBig(t *testing.T) {
+	if big[len(big)-1] != 1 {
+		t.Fatal("no")
+	}
+}"""
+    result = score(client, code)
+    assert result["status"] in ("build_failed", "limit_exceeded"), result["detail"]
+    assert result["reward"] == 0.0
+    assert result["assertions"] == 1
+    cache, _ = caches
+    written = [f for f in cache.rglob("*") if f.is_file() and f.stat().st_mtime >= started]
+    # Nothing near the bomb's 300 MiB in the server's build cache.
+    assert max((f.stat().st_size for f in written), default=0) < 200 << 20
+    assert_still_scores(client)

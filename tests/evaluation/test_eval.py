@@ -16,7 +16,6 @@ import time
 
 import pytest
 import torch
-from conftest import ROOT
 from datasets import load_from_disk
 
 from evaluation import generation, logs
@@ -24,6 +23,7 @@ from evaluation.fix_turn import needs_fix
 from evaluation.model_specs import ModelSpecError, resolve, resolve_all
 from scoring.client import ScoringClient, ScoringError
 from scoring.local_server import free_port
+from tests.sample import ROOT
 
 SAMPLE_FIELDS = {"model", "id", "repo", "package", "sample", "turn", "completion", "reward",
                  "status", "tests", "coverage", "assertions", "duration_s", "detail"}  # fmt: skip

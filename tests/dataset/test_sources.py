@@ -11,13 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS
-from test_dataset_build import LISTING, all_rows, run_build
 
 from dataset.download import DownloadCache, DownloadError
 from dataset.extract import Limits
 from dataset.listing import RepoEntry
 from dataset.sources import GoProxySource, escape_module_path
+from tests.dataset.test_build import LISTING, all_rows, run_build
+from tests.sample import SAMPLE_REPOS
 
 SERVED = ("gotest-sample/mathx", "gotest-sample/lrucache", "gotest-sample/reqid")
 

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS
 
 import gotools
+from tests.sample import SAMPLE_REPOS
 
 SAMPLE = SAMPLE_REPOS / "gotest-sample"
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS
 
 import gotools
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
+from tests.sample import SAMPLE_REPOS
 
 pytestmark = pytest.mark.slow
 

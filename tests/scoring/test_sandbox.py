@@ -1,6 +1,6 @@
 """The sandbox on its own (scoring/sandbox.py): what a run is handed, and what it can reach.
 
-The attacks through the real server are in test_hostile*.py; these check the sandbox's own
+The attacks through the real server are in hostile/; these check the sandbox's own
 promises with a shell inside, from a parent that holds descriptors it forgot to close.
 """
 
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 import uvloop
-from conftest import ROOT
 
 import gotools
 from scoring import seccomp
 from scoring.cgroups import CgroupFactory
 from scoring.sandbox import SHARED_FD, Limits, Mounts, Outcome, Sandbox
+from tests.sample import ROOT
 
 LIMITS = Limits(timeout_s=20, memory_mb=1024)
 # The shell's own open descriptors, without opening one to list them (as ls /proc/self/fd would).

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_dataset_build import all_rows, decisions_of
 
 from dataset import build
 from dataset.tokens import TokenCounter
+from tests.dataset.test_build import all_rows, decisions_of
 
 GOOD = {
     "go.mod": "module example.com/multi\n\ngo 1.22\n",

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_REPOS
 from fastapi.testclient import TestClient
 
 import gotools
@@ -20,6 +19,7 @@ from scoring.reward import reward
 from scoring.sandbox import CgroupFactory
 from scoring.scoring_server import app
 from scoring.settings import Settings, get_settings
+from tests.sample import ROOT, SAMPLE_REPOS
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 
@@ -123,7 +123,7 @@ def test_api_pages_load_everything_from_the_server(client, page):
 
 def test_every_setting_is_documented_in_the_interface():
     """docs/scoring-api.md's table names exactly the settings there are (and those being added)."""
-    table = (Path(__file__).parent.parent / "docs" / "scoring-api.md").read_text()
+    table = (ROOT / "docs" / "scoring-api.md").read_text()
     rows = re.findall(r"^\| `SCORING_(\w+)`( \*\(being added\)\*)? \|", table, re.MULTILINE)
     documented = {name.lower() for name, being_added in rows if not being_added}
     assert documented == set(Settings.model_fields)

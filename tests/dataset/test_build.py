@@ -14,13 +14,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLE, SAMPLE_REPOS
 from datasets import load_from_disk
 
 import gotools
 from dataset import build
 from dataset.split import split_of
 from dataset.tokens import TokenCounter
+from tests.sample import ROOT, SAMPLE, SAMPLE_REPOS
 
 LISTING = SAMPLE / "listing.jsonl"
 INILEX = SAMPLE_REPOS / "gotest-sample" / "inilex"

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
-from conftest import SAMPLE_REPOS
 
 from scoring.client import AsyncScoringClient, ScoringClient, ScoringError, scorer_urls
 from scoring.local_server import LocalScoringServer, free_port
+from tests.sample import SAMPLE_REPOS
 from training.rewards import SampleLog, scorer_reward
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}

@@ -10,11 +10,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, SAMPLE_REPOS
 from datasets import load_from_disk
 
 from dataset import build
 from dataset.pipeline import ray_runtime_env
+from tests.sample import SAMPLE, SAMPLE_REPOS
 
 LISTING = SAMPLE / "listing.jsonl"
 

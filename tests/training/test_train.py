@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
 from datasets import Dataset, DatasetDict
 from transformers import AutoModelForCausalLM
 
 from scoring.local_server import free_port
 from scripts.tiny_model import TinyModelConfig, warm_start
+from tests.sample import ROOT
 
 STATUSES = {
     "ok",
