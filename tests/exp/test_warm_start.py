@@ -12,7 +12,7 @@ import pytest
 
 import gotools
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXP = ROOT / "exp" / "warm-start"
 
 pytestmark = pytest.mark.slow
