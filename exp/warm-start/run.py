@@ -61,8 +61,8 @@ SIZES = {
         # No language-model pretraining, like the demo model: 300 steps took 46 s each on the
         # shared 2-core machine (load average 50-60), hours in all.
         pretrain_steps=0,
-        sft_epochs=12,
-        grpo_steps=4,
+        sft_epochs=8,
+        grpo_steps=3,
         grpo_batch=8,
         num_generations=4,
         max_completion_length=320,
@@ -231,6 +231,36 @@ def results_of(summaries: dict, histories: dict, pairs_report: dict, times: dict
     return {"pairs": pairs_report, "eval": table, "grpo_steps": steps, "seconds": times}
 
 
+def markdown(results: dict) -> str:
+    """The README's tables: each model on each split, then the paired differences."""
+
+    def interval(ci: list[float] | None) -> str:
+        return "-" if ci is None else f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+    lines = [
+        "| split | model | samples | reward | 95% CI | run rate | coverage |",
+        "| --- | --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for split, table in results["eval"].items():
+        for model, m in table["models"].items():
+            lines.append(
+                f"| {split} | {model} | {m['n']} | {m['reward']:.3f} | {interval(m['reward_ci'])} "
+                f"| {m['run_rate']:.1%} | {m['coverage']:.3f} |"
+            )
+    lines += [
+        "",
+        "| split | difference | targets | mean | 95% CI |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for split, table in results["eval"].items():
+        for p in table["paired"]:
+            lines.append(
+                f"| {split} | {p['candidate']} - {p['baseline']} | {p['targets']} "
+                f"| {p['difference']:+.3f} | {interval(p['difference_ci'])} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -238,12 +268,19 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for run, steps in results["grpo_steps"].items():
-        left.plot([s["step"] for s in steps], [s["reward"] for s in steps], marker="o", label=run)
+    share = left.twinx()
+    for i, (run, steps) in enumerate(results["grpo_steps"].items()):
+        xs = [s["step"] for s in steps]
+        color = f"C{i}"
+        left.plot(xs, [s["reward"] for s in steps], marker="o", color=color, label=run)
+        zero_std = [s["frac_reward_zero_std"] for s in steps]
+        share.plot(xs, zero_std, linestyle="--", color=color, label=f"{run}: groups w/o variance")
     left.set_xlabel("GRPO step")
-    left.set_ylabel("mean reward of the step's samples")
+    left.set_ylabel("mean reward of the step's samples (solid)")
+    share.set_ylabel("share of groups with equal rewards (dashed)")
+    share.set_ylim(-0.05, 1.05)
     left.set_title("Training reward per step")
-    left.legend()
+    left.legend(loc="upper left")
     splits = list(results["eval"])
     width = 0.8 / len(splits)
     for i, split in enumerate(splits):
@@ -281,6 +318,8 @@ def main(argv: list[str] | None = None) -> None:
     out = (args.out or ROOT / "data" / "warm-start" / args.size).resolve()
     results_dir = (args.results or out).resolve()
     if args.report_only:
+        if not (out / "times.json").exists():
+            sys.exit(f"run.py: {out} holds no finished run (run it without --report-only)")
         report_from(out, results_dir, args.size)
         return
     shutil.rmtree(out, ignore_errors=True)
@@ -382,6 +421,8 @@ def report_from(out: Path, results_dir: Path, size_name: str) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(results, results_dir / "warm-start.png")
+    (results_dir / "results.md").write_text(markdown(results))
+    print(markdown(results))
     banner(f"Results: {results_dir / 'results.json'}, {results_dir / 'warm-start.png'}")
 
 
