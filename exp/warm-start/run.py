@@ -46,6 +46,8 @@ MODELS = ("base", "grpo", "sft", "sft+grpo")
 class Size:
     pretrain_steps: int
     sft_epochs: int
+    # the recipe's 10 warm-up steps would leave a one-step SFT at a learning rate of 0
+    sft_warmup_steps: int
     grpo_steps: int
     # GRPO's prompts a step are grpo_batch / num_generations
     grpo_batch: int
@@ -58,21 +60,24 @@ class Size:
 
 SIZES = {
     "full": Size(
-        # No language-model pretraining, like the demo model: 300 steps took 46 s each on the
-        # shared 2-core machine (load average 50-60), hours in all.
+        # Sized for the shared 2-core machine it ran on (load average 40-60: a training step of
+        # the tiny model took 20-50 s instead of under one): no language-model pretraining (300
+        # steps would have taken hours), a short SFT, 2 GRPO steps, 10 targets a split.
         pretrain_steps=0,
-        sft_epochs=8,
-        grpo_steps=3,
+        sft_epochs=3,
+        sft_warmup_steps=10,
+        grpo_steps=2,
         grpo_batch=8,
         num_generations=4,
         max_completion_length=320,
         eval_samples=1,
-        eval_targets=20,
+        eval_targets=10,
         sample_packages=None,
     ),
     "smoke": Size(
         pretrain_steps=1,
         sft_epochs=1,
+        sft_warmup_steps=0,
         grpo_steps=1,
         grpo_batch=2,
         num_generations=2,
@@ -373,6 +378,8 @@ def main(argv: list[str] | None = None) -> None:
                 str(out / "sft"),
                 "--num_train_epochs",
                 str(size.sft_epochs),
+                "--warmup_steps",
+                str(size.sft_warmup_steps),
             ],
         )
 

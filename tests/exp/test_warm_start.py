@@ -23,6 +23,7 @@ def load(name: str):
     sys.path.insert(0, str(EXP))
     spec = importlib.util.spec_from_file_location(name, EXP / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
