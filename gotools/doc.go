@@ -21,6 +21,7 @@
 //	gotools harness -src FILE -package NAME -memory P [-import_path PATH] [-name NAME.go] [-prefix P]
 //	gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]
 //	gotools schemata -dir PKGDIR -file F.go -src INSTRUMENTED.go -mutants MUTANTS.json -selector EXPR [-prefix P]
+//	gotools testcalls -dir PKGDIR [-func NAME]
 //	gotools serve
 //
 // Every subcommand prints one JSON object and a newline on standard
@@ -473,6 +474,35 @@
 // Schemata writes the source only; the package with EXPR declared is what
 // type-checks it. Serve also accepts "src_text" and "mutants_text", the
 // texts themselves, instead of "src" and "mutants".
+//
+// # testcalls
+//
+// Testcalls finds the package's own tests of each of its functions, for
+// training on the tests that repos already have. It loads the package in
+// PKGDIR with its test files and types, and lists every top-level test of
+// its _test.go files (in-package and external) with the functions and
+// methods of the package, declared in its non-test files, that the test's
+// body calls directly: in the test itself or a function literal in it (a
+// subtest), not in a helper it calls. A call through an interface reaches
+// no one function and is not counted; a generic function or method is
+// named without its type arguments.
+//
+//	{"package": "shapes", "import_path": "example.com/shapes",
+//	 "tests": [{"name": "TestTotal", "file": "shapes_test.go",
+//	            "external": false, "calls": ["Total"]}],
+//	 "targets": [{"function": "Total", "tests": ["TestTotal"], "external": false,
+//	              "source": "package shapes\n\nimport (\n\t\"testing\"\n)\n..."}]}
+//
+// Each target is a called function ("Func" or "Type.Method", as in funcs;
+// only NAME with -func) with the tests that call it, as one test file:
+// those tests and every declaration of the test files that they use,
+// transitively (a type with its methods), in source order with their doc
+// comments, under the imports of their files, the unused ones removed. A
+// function's tests are its in-package tests when it has any, else its
+// external ones (package x_test), since one file cannot hold both. A test
+// package that does not type-check gives no tests. TestMain and init
+// functions are never included: the file is meant to build on its own
+// beside the package.
 //
 // # serve
 //

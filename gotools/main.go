@@ -175,6 +175,15 @@ var commands = []*command{
 		},
 	},
 	{
+		name:     "testcalls",
+		synopsis: "gotools testcalls -dir PKGDIR [-func NAME]",
+		args:     []string{"dir", "func"},
+		required: []string{"dir"},
+		do: func(a arguments) (any, error) {
+			return loadTestCalls(a["dir"], a["func"])
+		},
+	},
+	{
 		name:     "serve",
 		synopsis: "gotools serve",
 	},
