@@ -75,6 +75,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scorer-url", default=None, help="a running scorer (else one starts)")
     parser.add_argument("--out", default="logs/exp/learning-signal")
     parser.add_argument("--retrain", action="store_true", help="train settings already trained")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report what --out holds (a run stopped early: its logged steps)",
+    )
     args = parser.parse_args(argv)
     recipes = ROOT / args.recipes
     known = sorted(p.stem for p in recipes.glob("*.yaml"))
@@ -153,11 +158,44 @@ def training_figures(steps: list[dict], window: int | None) -> dict:
         "first_steps_reward": mean(rewards[:window]),
         "last_steps_reward": mean(rewards[-window:]),
         "rise": bootstrap_difference(rewards[:window], rewards[-window:]),
-        **{f"mean {name}": mean([s[name] for s in steps if name in s]) for name in STEP_FIGURES},
+        **{
+            f"mean {name}": mean([s[name] for s in steps if s.get(name) is not None])
+            for name in STEP_FIGURES
+        },
         "status_shares": {
             k.removeprefix("scorer/status/"): mean([s.get(k, 0.0) for s in steps]) for k in statuses
         },
     }
+
+
+def steps_from_samples(completions: list[dict]) -> list[dict]:
+    """Per-step figures recomputed from the logged samples, for a run stopped before train.py
+    wrote its metrics (truncation is not in the samples' log, so it is left out)."""
+    steps: dict[int, list[dict]] = {}
+    for c in completions:
+        steps.setdefault(c["step"], []).append(c)
+    figures = []
+    for step, samples in sorted(steps.items()):
+        groups: dict[str, list[float]] = {}
+        for c in samples:
+            groups.setdefault(c["id"], []).append(c["reward"] or 0.0)
+        runnable = [c for c in samples if c["status"] == "ok"]
+        statuses = {c["status"] for c in samples}
+        figures.append(
+            {
+                "step": step + 1,
+                "reward": mean([c["reward"] or 0.0 for c in samples]),
+                "frac_reward_zero_std": mean(
+                    [float(max(g) - min(g) < 1e-9) for g in groups.values()]
+                ),
+                "scorer/no_assertion_share": mean([float(c["assertions"] == 0) for c in runnable]),
+                **{
+                    f"scorer/status/{st}": mean([float(c["status"] == st) for c in samples])
+                    for st in statuses
+                },
+            }
+        )
+    return figures
 
 
 def group_figures(completions: list[dict]) -> dict:
@@ -177,7 +215,14 @@ def group_figures(completions: list[dict]) -> dict:
     }
 
 
-def paired(summary: dict, candidate: str) -> dict:
+def read_json_or_none(path: Path):
+    return read_json(path) if path.exists() else None
+
+
+def paired(summary: dict | None, candidate: str) -> dict:
+    """The trained model against the start, as eval.py's summary has it ({} when not run)."""
+    if summary is None:
+        return {}
     pair = next(p for p in summary["paired"]["turn1"] if p["candidate"] == candidate)
     metrics = summary["metrics"]["turn1"]
     return {
@@ -197,6 +242,8 @@ def fmt(value, digits: int = 3, sign: bool = False) -> str:
 
 
 def interval(d: dict) -> str:
+    if not d:
+        return "not run"
     ci = d.get("difference_ci")
     span = f" [{fmt(ci[0], sign=True)}, {fmt(ci[1], sign=True)}]" if ci else ""
     return fmt(d.get("difference"), sign=True) + span
@@ -219,8 +266,10 @@ def table(results: dict) -> str:
             f"| {g['all_zero_groups']} / {g['all_paid_the_same_groups']} of {g['groups']} "
             f"| {fmt(t['mean completions/clipped_ratio'], 2)} "
             f"| {fmt(t['mean scorer/no_assertion_share'], 2)} "
-            f"| {fmt(tr['baseline_reward'])} → {fmt(tr['candidate_reward'])} ({interval(tr)}) "
-            f"| {fmt(ho['baseline_reward'])} → {fmt(ho['candidate_reward'])} ({interval(ho)}) |"
+            f"| {fmt(tr.get('baseline_reward'))} → {fmt(tr.get('candidate_reward'))} "
+            f"({interval(tr)}) "
+            f"| {fmt(ho.get('baseline_reward'))} → {fmt(ho.get('candidate_reward'))} "
+            f"({interval(ho)}) |"
         )
     return "\n".join(lines) + "\n"
 
@@ -250,28 +299,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
-    with scorer(ROOT / args.repos_dir, args.scorer_url, out / "scorer.log") as url:
-        models = {"start": model_path(args.model)}
-        for setting in args.settings:
-            models[setting] = train(args, setting, url, out)
-        on_train = evaluate(args, models, "train", args.prompts, url, out)
-        heldout = evaluate(args, models, "test", args.heldout_targets, url, out)
+    if args.report_only:
+        on_train = read_json_or_none(out / "eval" / f"train-k{args.eval_samples}" / "summary.json")
+        heldout = read_json_or_none(out / "eval" / f"test-k{args.eval_samples}" / "summary.json")
+    else:
+        with scorer(ROOT / args.repos_dir, args.scorer_url, out / "scorer.log") as url:
+            models = {"start": model_path(args.model)}
+            for setting in args.settings:
+                models[setting] = train(args, setting, url, out)
+            on_train = evaluate(args, models, "train", args.prompts, url, out)
+            heldout = evaluate(args, models, "test", args.heldout_targets, url, out)
 
-    histories = {s: step_metrics(out / "train" / s) for s in args.settings}
+    samples = {s: read_jsonl(out / "train" / s / "completions.jsonl") for s in args.settings}
+    histories = {
+        s: step_metrics(out / "train" / s)
+        if (out / "train" / s / "log_history.json").exists()
+        else steps_from_samples(samples[s])
+        for s in args.settings
+    }
     results = {
         "arguments": vars(args),
         "settings": {
             s: {
                 "training": training_figures(histories[s], args.window),
-                "groups": group_figures(read_jsonl(out / "train" / s / "completions.jsonl")),
+                "groups": group_figures(samples[s]),
                 "train_split": paired(on_train, s),
                 "heldout": paired(heldout, s),
             }
             for s in args.settings
         },
         "start": {
-            "train_split": on_train["metrics"]["turn1"]["start"],
-            "heldout": heldout["metrics"]["turn1"]["start"],
+            name: summary["metrics"]["turn1"]["start"] if summary else None
+            for name, summary in (("train_split", on_train), ("heldout", heldout))
         },
     }
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
