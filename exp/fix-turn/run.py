@@ -1,0 +1,306 @@
+"""Training the repair turn: GRPO on second turns whose prompt holds the model's first answer and
+the scorer's `detail`, rewarded on the second answer. Does the fix rate rise?
+
+    .venv/bin/python exp/fix-turn/run.py
+    .venv/bin/python exp/fix-turn/run.py --prompts 16 --first-samples 4 --steps 20
+
+Needs the sample dataset and the demo model (`make demo` builds both). Four steps:
+
+1. First answers: eval.py has the start model answer the first `--prompts` rows of the train
+   split (k = 2 * --first-samples) and the test split (k = --first-samples); the scorer's
+   verdicts are logged with each answer.
+2. Episodes: each first answer that evaluation.fix_turn.needs_fix sends back becomes a row whose
+   prompt is evaluation.fix_turn.fix_conversation (the first prompt, the answer, the scorer's
+   output and the request to fix it: the very second turn eval.py's --fix_turn asks). Three
+   sets: `train` (the first half of each train target's answers), `fresh` (the second half: new
+   first answers to the same targets) and `test` (targets of held-out repos).
+3. train.py on the `train` split (exp/fix-turn/recipes/demo.yaml): GRPO samples second answers
+   and the scorer pays them exactly as it pays first answers.
+4. eval.py answers every set's episodes with the start model and the trained one; the fix rate
+   is the share of second answers that build and run (`run_rate`), and all pass. Paired intervals
+   over episodes. Written to results.json and results.md under --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))  # the repo root: run as a script, not a module
+
+from exp.runner import (  # noqa: E402
+    ROOT,
+    ExperimentError,
+    flags,
+    model_path,
+    override_flags,
+    run_command,
+    scorer,
+    step_metrics,
+)
+
+RECIPE = HERE / "recipes" / "demo.yaml"
+# Episode sets: (split of the dataset, which first answers of each target). `train` and `fresh`
+# come from one run of k = 2 * --first-samples on the train split: its first half is trained on,
+# its second half gives new first answers to the same targets. `test` holds the held-out repos.
+EPISODE_SETS = ("train", "fresh", "test")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model", default=".cache/demo-model", help="the start model: a folder or a hub id"
+    )
+    parser.add_argument("--dataset", default="data/sample-dataset")
+    parser.add_argument("--repos-dir", default="data/repos", help="the scorer's repos root")
+    parser.add_argument("--recipe", default=str(RECIPE.relative_to(ROOT)))
+    parser.add_argument("--prompts", type=int, default=16, help="the first N train rows")
+    parser.add_argument("--heldout-targets", type=int, default=None, help="test rows (all)")
+    parser.add_argument("--first-samples", type=int, default=4, help="first answers per target")
+    parser.add_argument("--fix-samples", type=int, default=2, help="second answers per episode")
+    parser.add_argument("--temperature", type=float, default=0.5, help="of the evaluations")
+    parser.add_argument("--max-new-tokens", type=int, default=320)
+    parser.add_argument(
+        "--max-prompt-tokens",
+        type=int,
+        default=1792,
+        help="episodes whose second prompt is longer are dropped (the tiny model's context is "
+        "2048 tokens, and the answer needs room)",
+    )
+    parser.add_argument("--steps", type=int, default=None, help="GRPO steps (default: recipe's)")
+    parser.add_argument(
+        "--train-override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another train.py flag (repeatable), e.g. per_device_train_batch_size=4",
+    )
+    parser.add_argument("--scorer-url", default=None, help="a running scorer (else one starts)")
+    parser.add_argument("--out", default="logs/exp/fix-turn")
+    args = parser.parse_args(argv)
+    for name in ("dataset", "repos_dir", "recipe"):
+        if not (ROOT / getattr(args, name)).exists():
+            parser.error(f"{getattr(args, name)} does not exist: `make demo` builds it")
+    return args
+
+
+def eval_command(args, models: dict[str, Path], dataset: Path, split: str, **options) -> list:
+    return [
+        "eval.py",
+        *flags(
+            models=[f"{name}={path}" for name, path in models.items()],
+            dataset_name=dataset,
+            dataset_split=split,
+            temperature=args.temperature,
+            max_new_tokens=args.max_new_tokens,
+            fix_turn=False,
+            overwrite=True,  # every step of this experiment is made afresh
+            **options,
+        ),
+    ]
+
+
+def first_answers(args, url: str, out: Path) -> dict[str, list[dict]]:
+    """Step 1: the start model's first answers, per episode set, with the scorer's verdicts."""
+    from evaluation.logs import read_samples
+
+    runs = {"train": ("train", args.prompts, 2 * args.first_samples)}
+    runs["test"] = ("test", args.heldout_targets, args.first_samples)
+    records = {}
+    for name, (split, targets, k) in runs.items():
+        command = eval_command(
+            args,
+            {"start": model_path(args.model)},
+            ROOT / args.dataset,
+            split,
+            max_targets=targets,
+            num_samples=k,
+            scorer_urls=[url],
+            run_name=f"first-{name}",
+            logs_dir=out / "eval",
+        )
+        run_command(f"first answers ({split})", command, out / "commands" / f"first-{name}.log")
+        records[name] = read_samples(out / "eval" / f"first-{name}" / "samples.jsonl")
+    return {
+        "train": [r for r in records["train"] if r["sample"] < args.first_samples],
+        "fresh": [r for r in records["train"] if r["sample"] >= args.first_samples],
+        "test": records["test"],
+    }
+
+
+def episode_id(episode_set: str, record: dict) -> str:
+    return f"{episode_set}:{record['id']}#{record['sample']}"
+
+
+def build_episodes(args, answers: dict[str, list[dict]], path: Path) -> dict:
+    """Step 2: the second-turn dataset; returns what was kept and dropped, per split."""
+    from datasets import Dataset, DatasetDict, load_from_disk
+    from transformers import AutoTokenizer
+
+    from evaluation.fix_turn import fix_conversation, needs_fix
+    from scoring import figures
+
+    source = load_from_disk(str(ROOT / args.dataset))
+    tokenizer = AutoTokenizer.from_pretrained(model_path(args.model))
+    sets, counts = {}, {}
+    for name in EPISODE_SETS:
+        prompts = {row["id"]: row for row in source["test" if name == "test" else "train"]}
+        rows, statuses, too_long = [], {}, 0
+        for record in answers[name]:
+            if figures.is_error(record) or not needs_fix(record):
+                continue
+            row = prompts[record["id"]]
+            conversation = fix_conversation(row["prompt"], record)
+            tokens = len(tokenizer.apply_chat_template(conversation, add_generation_prompt=True))
+            if tokens > args.max_prompt_tokens:
+                too_long += 1
+                continue
+            statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+            rows.append(
+                {
+                    "id": episode_id(name, record),
+                    "prompt": conversation,
+                    **{k: row[k] for k in ("repo", "package", "target_file", "target_function")},
+                    "granularity": row.get("granularity"),
+                    "first_status": record["status"],
+                    "first_reward": record["reward"],
+                    "prompt_tokens": tokens,
+                }
+            )
+        counts[name] = {
+            "first_answers": len(answers[name]),
+            "episodes": len(rows),
+            "dropped_too_long": too_long,
+            "first_statuses": dict(sorted(statuses.items())),
+        }
+        sets[name] = rows
+    if not sets["train"]:
+        raise ExperimentError("no first answer of the train split needs a fix: nothing to train")
+    # `train` for train.py; `all` (every set, told apart by the id) for one eval.py run.
+    splits = {"train": sets["train"], "all": [row for rows in sets.values() for row in rows]}
+    DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}).save_to_disk(str(path))
+    return counts
+
+
+def train(args, episodes: Path, url: str, out: Path) -> Path:
+    """Step 3: GRPO on the second turns of the train episodes."""
+    model_dir = out / "model"
+    command = [
+        "train.py",
+        "--config",
+        str(ROOT / args.recipe),
+        *flags(
+            model_name_or_path=model_path(args.model),
+            dataset_name=episodes,
+            max_steps=args.steps,
+            scorer_urls=[url],
+            output_dir=model_dir,
+            run_name="fix-turn",
+            logs_dir=out / "train",
+        ),
+        *override_flags(args.train_override),
+    ]
+    run_command("train on second turns", command, out / "commands" / "train.log")
+    return model_dir
+
+
+def evaluate(args, episodes: Path, model_dir: Path, url: str, out: Path) -> dict:
+    """Step 4: second answers of the start and the trained model to every set's episodes, in one
+    eval.py run; the figures per set, by the same functions as eval.py's summary."""
+    from evaluation.logs import read_samples
+    from evaluation.metrics import by_model, model_metrics, paired_difference
+
+    command = eval_command(
+        args,
+        {"start": model_path(args.model), "trained": model_dir},
+        episodes,
+        "all",
+        num_samples=args.fix_samples,
+        scorer_urls=[url],
+        run_name="fix",
+        logs_dir=out / "eval",
+    )
+    run_command("second answers", command, out / "commands" / "fix.log")
+    records = read_samples(out / "eval" / "fix" / "samples.jsonl")
+    summaries = {}
+    for name in EPISODE_SETS:
+        grouped = by_model(r for r in records if r["id"].startswith(f"{name}:"))
+        if not grouped:
+            continue
+        metrics = {m: model_metrics(grouped.get(m, [])) for m in ("start", "trained")}
+        pair = paired_difference(grouped.get("start", []), grouped.get("trained", []))
+        summaries[name] = {
+            "episodes": pair["targets"],
+            **{
+                f"{model} {figure}": metrics[model][figure]
+                for model in ("start", "trained")
+                for figure in ("run_rate", "all_passed_rate", "reward", "status_counts")
+            },
+            "reward_difference": pair["difference"],
+            "reward_difference_ci": pair["difference_ci"],
+        }
+    return summaries
+
+
+def pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| episodes | n | fix rate (runs): start → trained | all pass: start → trained "
+        "| reward: start → trained | trained - start (paired, 95% CI) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for split, r in results["evaluation"].items():
+        ci = r["reward_difference_ci"]
+        span = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
+        lines.append(
+            f"| {split} | {r['episodes']} | {pct(r['start run_rate'])} → "
+            f"{pct(r['trained run_rate'])} | {pct(r['start all_passed_rate'])} → "
+            f"{pct(r['trained all_passed_rate'])} | {r['start reward']:.3f} → "
+            f"{r['trained reward']:.3f} | {r['reward_difference']:+.3f}{span} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = ROOT / args.out
+    out.mkdir(parents=True, exist_ok=True)
+    episodes = out / "episodes"
+    with scorer(ROOT / args.repos_dir, args.scorer_url, out / "scorer.log") as url:
+        answers = first_answers(args, url, out)
+        counts = build_episodes(args, answers, episodes)
+        print(f"episodes: {json.dumps(counts)}", flush=True)
+        model_dir = train(args, episodes, url, out)
+        evaluation = evaluate(args, episodes, model_dir, url, out)
+    steps = step_metrics(out / "train" / "fix-turn")
+    results = {
+        "arguments": vars(args),
+        "episodes": counts,
+        "training": {
+            "steps": len(steps),
+            "reward_per_step": [s["reward"] for s in steps],
+            "frac_reward_zero_std": [s.get("frac_reward_zero_std") for s in steps],
+            "run_rate_per_step": [s.get("scorer/run_rate") for s in steps],
+        },
+        "evaluation": evaluation,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    (out / "results.md").write_text(table(results))
+    print(table(results))
+    print(f"results in {out}: results.json, results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except ExperimentError as err:
+        sys.exit(f"fix-turn: {err}")
+    except KeyboardInterrupt:
+        sys.exit("fix-turn: interrupted")

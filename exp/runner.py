@@ -1,0 +1,115 @@
+"""What the experiments under exp/ do with the toolkit: start a scorer, run train.py and eval.py
+as a user would type them, and read back what they logged.
+
+Each command's output goes to a log file beside the experiment's results (the console gets one
+line per step), and a command that fails stops the experiment with that log's path.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ExperimentError(RuntimeError):
+    """A step of an experiment failed; one line naming the log that says why."""
+
+
+def flags(**options: object) -> list[str]:
+    """`--name value` for each option that is not None; lists give one flag and several values."""
+    args: list[str] = []
+    for name, value in options.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            args += [f"--{name}", *map(str, value)]
+        elif isinstance(value, bool):
+            args += [f"--{name}", "true" if value else "false"]
+        else:
+            args += [f"--{name}", str(value)]
+    return args
+
+
+def model_path(name: str) -> str:
+    """A model folder (relative to the repo root) as an absolute path; a hub id as it is."""
+    local = ROOT / name
+    return str(local) if local.exists() else name
+
+
+def override_flags(overrides: Sequence[str]) -> list[str]:
+    """`--key=value` for each KEY=VALUE of a script's --train-override (more train.py flags)."""
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ExperimentError(f"--train-override takes KEY=VALUE, not {bad[0]!r}")
+    return [f"--{key}={value}" for key, _, value in (o.partition("=") for o in overrides)]
+
+
+def run_command(what: str, command: Sequence[str], log_path: Path) -> float:
+    """Runs one of the toolkit's commands from the repo root; returns its seconds."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"{what}: $ python {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    with log_path.open("w") as log:
+        done = subprocess.run(
+            [sys.executable, *command], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False
+        )
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise ExperimentError(f"{what} failed after {seconds:.0f}s (log: {log_path})")
+    print(f"{what}: done in {seconds:.0f}s (log: {log_path})", flush=True)
+    return seconds
+
+
+@contextmanager
+def scorer(repos_dir: Path, url: str | None, log_path: Path) -> Iterator[str]:
+    """The URL of a healthy scorer: the one given, or one started on loopback for the block."""
+    if url:
+        yield url
+        return
+    from scoring.local_server import LocalScoringServer, ScorerStartError
+
+    try:
+        with LocalScoringServer(repos_dir, log_path=log_path) as server:
+            print(f"scorer healthy at {server.url} (log: {log_path})", flush=True)
+            yield server.url
+    except ScorerStartError as err:
+        raise ExperimentError(str(err).splitlines()[0] + f" (log: {log_path})") from err
+
+
+def read_json(path: Path) -> object:
+    return json.loads(path.read_text())
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def step_metrics(train_logs: Path) -> list[dict]:
+    """train.py's per-step metrics (log_history.json), the final summary entry left out."""
+    history = read_json(train_logs / "log_history.json")
+    return [entry for entry in history if "reward" in entry and "step" in entry]
+
+
+def bootstrap_difference(
+    before: Sequence[float], after: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> dict:
+    """mean(after) - mean(before) of two independent sets (steps of a run), with the 95%
+    percentile bootstrap interval that resamples each set."""
+    rng = np.random.default_rng(seed)
+    a, b = np.asarray(before, float), np.asarray(after, float)
+    if len(a) == 0 or len(b) == 0:
+        return {"difference": None, "difference_ci": None}
+    draws = rng.choice(b, (resamples, len(b))).mean(1) - rng.choice(a, (resamples, len(a))).mean(1)
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return {"difference": float(b.mean() - a.mean()), "difference_ci": [float(low), float(high)]}
