@@ -84,12 +84,10 @@ class Packages:
             )
 
     async def _declared_functions(self, pkg: Package) -> frozenset[tuple[str, str]]:
-        """(Func or Type.Method, file) of each function the package declares, as cover names it."""
+        """(Func or Type.Method, file) of each function the package declares (funcs names a method
+        Type.Method already)."""
         answer = await self.helper("funcs", dir=str(pkg.dir))
-        return frozenset(
-            (f"{f['receiver']}.{f['name']}" if f["receiver"] else f["name"], f["file"])
-            for f in answer["functions"]
-        )
+        return frozenset((f["name"], f["file"]) for f in answer["functions"])
 
     def _locate(self, repo: str, package: str) -> tuple[Path, Path]:
         """The repo's and the package's folders, or Rejected as bad_request."""

@@ -213,3 +213,28 @@ def test_no_sandbox_means_503(monkeypatch):
         assert "no user namespaces" in health.json()["status"]
         scored = client.post("/score", json={"items": [{**MATHX, "completion": GCD_TEST}]})
         assert scored.status_code == 503
+
+
+def test_a_method_target_is_scored_by_its_type_and_method_name(client):
+    completion = """```go
+package kvstore
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestOpErrorMessage(t *testing.T) {
+	err := &OpError{Op: "get", Key: "k", Err: errors.New("gone")}
+	if err.Error() == "" {
+		t.Fatal("empty message")
+	}
+}
+```"""
+    item = {"repo": "gotest-sample/kvstore", "package": ".", "target_function": "OpError.Error"}
+    result = score(client, completion=completion, **item)
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"]["passed"] == 1
+    assert result["coverage"] > 0
+    unknown = score(client, completion=completion, **{**item, "target_function": "OpError.Nope"})
+    assert unknown["status"] == "bad_request"
