@@ -308,6 +308,7 @@ class Scorer:
                 "refused before the build:\n" + "\n".join(harnessed["refused"]),
             )
         tests = [test["name"] for test in harnessed["tests"]]
+        examples = {test["name"] for test in harnessed["tests"] if test["kind"] == "example"}
         generated = work / GENERATED_NAME
         generated.write_text(harnessed["source"])
         harness = work / harnessed["harness_name"]
@@ -329,7 +330,7 @@ class Scorer:
         await self.reference(pkg)
         with RunMemory(len(tests), inst.counters) as memory:
             outcome = await self.binaries.run(pkg, work / TEST_BINARY_NAME, memory)
-            report = read_report(memory, tests, outcome.exit_code)
+            report = read_report(memory, tests, outcome.exit_code, examples)
         detail = truncate(await self.binaries.test_output(outcome.output, pkg.import_path))
         if outcome.exceeded:
             return ScoreResult(
