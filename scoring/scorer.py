@@ -323,11 +323,15 @@ class Scorer:
         overlay = write_overlay(work, pkg, replaced, added)
 
         modfile = await self._resolve(pkg, work, imports)
+        # The trusted reference build first: it compiles the package and its dependencies into the
+        # shared cache, where the generated test's build (whose own objects are thrown away) finds
+        # them; built the other way round, with warm-up off, every first build of a package
+        # compiled them all again, and could hit the build time limit for the machine's load.
+        await self.reference(pkg)
         build = await self.binaries.build(pkg, work, overlay, modfile, overlaid_dirs=(inst.dir,))
         if build.exit_code != 0:
             raise Rejected(*self.binaries.failure(build, pkg, generated))
 
-        await self.reference(pkg)
         with RunMemory(len(tests), inst.counters) as memory:
             outcome = await self.binaries.run(pkg, work / TEST_BINARY_NAME, memory)
             report = read_report(memory, tests, outcome.exit_code, examples)
