@@ -195,7 +195,8 @@ class TestBinaries:
 
         Built with the shared build cache writable (the package's instrumented objects, found by
         every later build). It must map its shared memory, or the measuring itself is broken (an
-        error, never a reward). False when the package's own code does not build or its
+        error, never a reward), and its build within its limits (over them, the machine's load is
+        to blame: an error). False when the package's own code does not build or its
         initialisation fails.
         """
         empty = work / REFERENCE_NAME
@@ -204,6 +205,13 @@ class TestBinaries:
         build = await self.build(
             pkg, work, overlay, modfile=None, overlaid_dirs=(inst.dir,), trusted=True
         )
+        if build.timed_out or build.exceeded:
+            # No code of the model's is in it: a limit it hits is the machine's load, the scorer's
+            # failure (an error, tried again by the next scoring), never the model's.
+            over = f"{self.settings.build_timeout_s}s" if build.timed_out else build.exceeded
+            raise RuntimeError(
+                f"the reference build of {pkg.import_path} went over its {over} limit"
+            )
         if build.exit_code != 0:
             logger.warning("no reference binary for %s: it does not build", pkg.import_path)
             return False

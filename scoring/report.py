@@ -15,9 +15,14 @@ words of the machine's byte order:
 
 Counting: a test that started once and has a result counts by it; one that started but has no
 result failed (the binary crashed or exited in it); one never started did not run. A test started
-twice (a TestMain that calls m.Run twice) makes the report untrusted. Coverage counts only a run
-that ended as the testing package ends one (every started test has its result, and the binary
-exited 0 or 1, not 2 for a panic): go test writes no profile when the binary dies mid-run.
+twice (a TestMain that calls m.Run twice) makes the report untrusted.
+
+Coverage counts when go test would write its profile, which testing.M.Run's deferred after() does:
+for a run that ended as the testing package ends one (every started test has its result, and the
+binary exited 0 or 1), and for a run that an Example's panic ended (exit 2, every started test has
+its result, the last one started is an example that failed): examples run last, one at a time, in
+the main goroutine, so their panic unwinds through M.Run and its after(). A test's panic (in its
+own goroutine) or a crash or exit mid-test kills the binary before after(): no profile.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from scoring.models import TestCounts
@@ -34,6 +39,7 @@ OFFERED = 0x6C727467  # "gtrl" in little-endian bytes
 ATTACHED = 0x4C525447  # "GTRL"
 HEADER_WORDS = 4
 PASS, FAIL, SKIP = 1, 2, 3
+PANIC_EXIT = 2  # the exit status of a Go program that a panic ended
 
 
 class RunMemory:
@@ -78,8 +84,16 @@ class Report:
     tampered: str | None = None  # why the report cannot be trusted
 
 
-def read_report(memory: RunMemory, tests: Sequence[str], exit_code: int | None) -> Report:
-    """The counts of the declared tests (harness's order) and the counters, or why not."""
+def read_report(
+    memory: RunMemory,
+    tests: Sequence[str],
+    exit_code: int | None,
+    examples: Collection[str] = (),
+) -> Report:
+    """The counts of the declared tests (harness's order) and the counters, or why not.
+
+    examples names those of tests that are Examples (harness's kind "example").
+    """
     words = memory.words()
     if len(words) != HEADER_WORDS + 2 * memory.records + memory.counters:
         return Report(tampered="the run's memory changed size")
@@ -88,8 +102,10 @@ def read_report(memory: RunMemory, tests: Sequence[str], exit_code: int | None) 
         return Report(tampered="the run's memory header was overwritten")
     if len(tests) != memory.records:
         raise ValueError(f"{len(tests)} test names for {memory.records} records")
-    report = Report(attached=header[0] == ATTACHED, ended=exit_code in (0, 1))
+    report = Report(attached=header[0] == ATTACHED)
     passed = []
+    every_result = True  # every started test has its result
+    last_started: tuple[str, int] | None = None  # name and result of the last test started
     for i, name in enumerate(tests):
         starts, result = words[HEADER_WORDS + 2 * i : HEADER_WORDS + 2 * i + 2]
         if starts > 1:
@@ -98,6 +114,7 @@ def read_report(memory: RunMemory, tests: Sequence[str], exit_code: int | None) 
             return Report(tampered=f"{name} has a record no run writes")
         if starts == 0:
             continue
+        last_started = (name, result)
         if result == PASS:
             report.counts.passed += 1
             passed.append(name)
@@ -107,7 +124,14 @@ def read_report(memory: RunMemory, tests: Sequence[str], exit_code: int | None) 
             report.counts.failed += 1
         else:  # started, never finished: the binary crashed or exited in it
             report.counts.failed += 1
-            report.ended = False
+            every_result = False
+    example_panicked = (
+        exit_code == PANIC_EXIT
+        and last_started is not None
+        and last_started[0] in examples
+        and last_started[1] == FAIL
+    )
+    report.ended = every_result and (exit_code in (0, 1) or example_panicked)
     report.passed = tuple(passed)
     report.counters = words[HEADER_WORDS + 2 * memory.records :]
     return report

@@ -307,6 +307,7 @@ class Scorer:
                 "refused before the build:\n" + "\n".join(harnessed["refused"]),
             )
         tests = [test["name"] for test in harnessed["tests"]]
+        examples = {test["name"] for test in harnessed["tests"] if test["kind"] == "example"}
         generated = work / GENERATED_NAME
         generated.write_text(harnessed["source"])
         harness = work / harnessed["harness_name"]
@@ -321,8 +322,11 @@ class Scorer:
         overlay = write_overlay(work, pkg, replaced, added)
 
         modfile = await self._resolve(pkg, work, imports)
-        # First: a package's first scorings (a batch's samples of one prompt) then share one
-        # build of its code into the cache, and each compiles only its own test.
+        # The trusted reference build first: it compiles the package and its dependencies into the
+        # shared cache, where the generated test's build (whose own objects are thrown away) finds
+        # them; built the other way round, with warm-up off, every first build of a package
+        # compiled them all again, and could hit the build time limit for the machine's load; a
+        # package's first scorings (a batch's samples of one prompt) share that one build.
         await self.reference(pkg)
         build = await self.binaries.build(pkg, work, overlay, modfile, overlaid_dirs=(inst.dir,))
         if build.exit_code != 0:
@@ -330,7 +334,7 @@ class Scorer:
 
         with RunMemory(len(tests), inst.counters) as memory:
             outcome = await self.binaries.run(pkg, work / TEST_BINARY_NAME, memory)
-            report = read_report(memory, tests, outcome.exit_code)
+            report = read_report(memory, tests, outcome.exit_code, examples)
         detail = truncate(await self.binaries.test_output(outcome.output, pkg.import_path))
         if outcome.exceeded:
             return ScoreResult(

@@ -289,11 +289,6 @@ func ExampleSign() {
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="scorer fault, not fixed here (scoring/ is being split): a run that an Example's "
-    "panic ended gets coverage 0.0 where go test reports it (see benchmarks/NOTES.md)",
-)
 def test_a_panicking_example_keeps_its_coverage_as_in_go_test(tmp_path):
     base = Path(tempfile.mkdtemp(prefix="gotestrl-fidelity-test-"))
     base.chmod(0o755)

@@ -229,3 +229,40 @@ func FuzzIsPrime(f *testing.F) {
     assert result["status"] == "ok", result["detail"]
     assert result["tests"] == counts, result["detail"]
     assert result["coverage"] == coverage
+
+
+def test_a_panicking_example_keeps_its_coverage_as_go_test_does(client, repos, tmp_path):
+    """The example's panic unwinds through testing.M.Run, whose after() writes go test's profile."""
+    source = """package mathx
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestGCD(t *testing.T) {
+	if GCD(4, 6) != 2 {
+		t.Fatal("GCD")
+	}
+}
+
+func ExampleIsPrime() {
+	fmt.Println(IsPrime(7))
+	panic("the example fails")
+	// Output: true
+}
+
+func ExampleGCD() {
+	fmt.Println(GCD(12, 8))
+	// Output: 4
+}
+"""
+    case = Case(repo="gotest-sample/mathx", package=".", module=".", test_file="mathx_test.go")
+    item = {"repo": case.repo, "package": ".", "completion": f"```go\n{source}\n```"}
+    result = client.score([item])[0]
+    counts, coverage, _ = plain_go_test(repos, case, tmp_path, source)
+    assert counts == {"passed": 1, "failed": 1, "skipped": 0}  # ExampleGCD never runs
+    assert coverage is not None and coverage > 0
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == counts, result["detail"]
+    assert result["coverage"] == coverage

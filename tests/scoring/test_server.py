@@ -11,7 +11,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from scoring.sandbox import CgroupFactory
+from scoring.sandbox import CgroupFactory, Outcome
 from scoring.scoring_server import app
 from scoring.settings import Settings, get_settings
 from tests.sample import ROOT, SAMPLE_REPOS
@@ -238,3 +238,47 @@ func TestOpErrorMessage(t *testing.T) {
     assert result["coverage"] > 0
     unknown = score(client, completion=completion, **{**item, "target_function": "OpError.Nope"})
     assert unknown["status"] == "bad_request"
+
+
+def test_the_trusted_reference_build_comes_before_the_generated_tests(monkeypatch):
+    """With warm-up off, the first scoring of a package builds the trusted reference first: the
+    package's dependencies land in the shared cache, not in the throwaway layer of the generated
+    test's build (where they were compiled again and could hit the build time limit)."""
+    with scoring_client(timeout_s=5) as client:
+        binaries = client.app.state.scorer.binaries
+        builds = []
+        build = binaries.build
+
+        async def recorded(*args, trusted=False, **kwargs):
+            builds.append(trusted)
+            return await build(*args, trusted=trusted, **kwargs)
+
+        monkeypatch.setattr(binaries, "build", recorded)
+        result = score(client, **MATHX, completion=GCD_TEST)
+        assert result["status"] == "ok", result["detail"]
+        assert builds == [True, False]  # the reference (trusted), then the generated test
+        again = score(client, **MATHX, completion=GCD_TEST.replace("```go\n", "```go\n// again\n"))
+        assert again["status"] == "ok", again["detail"]
+        assert builds == [True, False, False]  # the reference is built once per package
+
+
+def test_a_reference_build_over_its_limit_is_an_error_tried_again(monkeypatch):
+    """The trusted reference build holds no code of the model's: its timeout is the machine's
+    load, an error with reward null (never a reward of 0), and the next scoring tries again."""
+    with scoring_client(timeout_s=5) as client:
+        binaries = client.app.state.scorer.binaries
+        build = binaries.build
+
+        async def reference_times_out(*args, trusted=False, **kwargs):
+            if trusted:
+                return Outcome(exit_code=None, output=b"", duration_s=120.0, timed_out=True)
+            return await build(*args, trusted=trusted, **kwargs)
+
+        monkeypatch.setattr(binaries, "build", reference_times_out)
+        result = score(client, **MATHX, completion=GCD_TEST)
+        assert result["status"] == "error", result["detail"]
+        assert result["reward"] is None
+        assert "reference build" in result["detail"]
+        monkeypatch.setattr(binaries, "build", build)
+        again = score(client, **MATHX, completion=GCD_TEST.replace("```go\n", "```go\n// again\n"))
+        assert again["status"] == "ok", again["detail"]
