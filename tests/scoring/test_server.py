@@ -215,7 +215,7 @@ def test_no_sandbox_means_503(monkeypatch):
         assert scored.status_code == 503
 
 
-def test_a_method_target_is_scored_by_its_type_and_method_name(client):
+def test_a_method_target_is_scored_by_its_type_and_method_name():
     completion = """```go
 package kvstore
 
@@ -232,12 +232,15 @@ func TestOpErrorMessage(t *testing.T) {
 }
 ```"""
     item = {"repo": "gotest-sample/kvstore", "package": ".", "target_function": "OpError.Error"}
-    result = score(client, completion=completion, **item)
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"]["passed"] == 1
-    assert result["coverage"] > 0
-    unknown = score(client, completion=completion, **{**item, "target_function": "OpError.Nope"})
-    assert unknown["status"] == "bad_request"
+    with scoring_client() as client:
+        result = score(client, completion=completion, **item)
+        assert result["status"] == "ok", result["detail"]
+        assert result["tests"]["passed"] == 1
+        assert result["coverage"] > 0
+        unknown = score(
+            client, completion=completion, **{**item, "target_function": "OpError.Nope"}
+        )
+        assert unknown["status"] == "bad_request"
 
 
 def test_the_trusted_reference_build_comes_before_the_generated_tests(monkeypatch):
