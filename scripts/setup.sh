@@ -30,12 +30,31 @@ fi
 # Reinstall only when requirements.txt changed; the stamp is written last, so an interrupted
 # install is retried by the next run.
 stamp=.venv/.requirements.sha256
+# The install's peak disk use, measured (benchmarks/NOTES.md): 10 GB, 7 GB once done. torch's
+# PyPI wheels bring CUDA libraries (3 GB) even where there is no GPU.
+INSTALL_GB=10
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-	echo "setup: installing requirements.txt into .venv (the first time takes a few minutes)"
-	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt \
-		>.cache/pip.log 2>&1 ||
-		fail "pip install failed (see .cache/pip.log): check the connection to PyPI, then run make setup again"
+	echo "setup: installing requirements.txt into .venv (the first time takes a few minutes and up to $INSTALL_GB GB of disk)"
+	free_gb=$(df -P -BG .venv | awk 'NR==2 {print $4+0}')
+	[ "$free_gb" -ge "$INSTALL_GB" ] ||
+		echo "setup: only $free_gb GB free where .venv lives, the install may not fit" >&2
+	# No pip cache: it would keep a second copy of every wheel (torch's CUDA libraries among them)
+	# on disks that are often nearly full. A download cut off by the network is tried again.
+	installed=
+	for try in 1 2; do
+		if .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir \
+			--retries 10 --timeout 60 -r requirements.txt >.cache/pip.log 2>&1; then
+			installed=yes
+			break
+		fi
+		echo "setup: pip install failed (try $try of 2)" >&2
+	done
+	if [ -z "$installed" ]; then
+		tail -n 15 .cache/pip.log >&2
+		df -h .venv "${TMPDIR:-/tmp}" >&2
+		fail "pip install failed (the lines above, all of it in .cache/pip.log): check the connection to PyPI and the free disk ($INSTALL_GB GB), then run make setup again"
+	fi
 	echo "$want" >"$stamp"
 fi
 
