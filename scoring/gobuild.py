@@ -77,6 +77,11 @@ class TestBinaries:
             disk_mb=256,
             output_bytes=1 << 20,
         )
+        # The reference build compiles the package and its dependencies into the shared cache for
+        # the first time; only the generated test's builds after it are small.
+        self.reference_build_limits = replace(
+            self.build_limits, timeout_s=settings.reference_build_timeout_s
+        )
         self.test2json = str(gotools.CACHE_DIR / "bin" / "test2json")
 
     async def start(self) -> None:
@@ -124,7 +129,12 @@ class TestBinaries:
             overlaid=() if trusted else (cache,),
         )
         return await self.sandbox.run(
-            argv, cwd=pkg.dir, mounts=mounts, env=env, limits=self.build_limits, drop_root=False
+            argv,
+            cwd=pkg.dir,
+            mounts=mounts,
+            env=env,
+            limits=self.reference_build_limits if trusted else self.build_limits,
+            drop_root=False,
         )
 
     def failure(self, build: Outcome, pkg: Package, generated: Path) -> tuple[Status, str]:
@@ -208,7 +218,12 @@ class TestBinaries:
         if build.timed_out or build.exceeded:
             # No code of the model's is in it: a limit it hits is the machine's load, the scorer's
             # failure (an error, tried again by the next scoring), never the model's.
-            over = f"{self.settings.build_timeout_s}s" if build.timed_out else build.exceeded
+            over = (
+                f"{self.settings.reference_build_timeout_s}s time"
+                " (SCORING_REFERENCE_BUILD_TIMEOUT_S)"
+                if build.timed_out
+                else build.exceeded
+            )
             raise RuntimeError(
                 f"the reference build of {pkg.import_path} went over its {over} limit"
             )

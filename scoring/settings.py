@@ -38,7 +38,18 @@ class Settings(BaseSettings):
         description="Size of a test run's private /tmp (its HOME and TMPDIR) and of its /dev/shm.",
     )
     output_kb: int = Field(1024, ge=16, description="Output one test run may print.")
-    build_timeout_s: float = Field(120, gt=0, description="Wall-clock limit for one build.")
+    build_timeout_s: float = Field(
+        120, gt=0, description="Wall-clock limit for one build of a generated test."
+    )
+    reference_build_timeout_s: float = Field(
+        600,
+        gt=0,
+        description=(
+            "Wall-clock limit for the trusted reference build of a package (no generated code in"
+            " it): the first build of a large package compiles it and its dependencies (seen: 93 s"
+            " for openai-go's root on 2 cores, cold)."
+        ),
+    )
     build_memory_mb: int = Field(4096, ge=1024, description="Memory limit for one build.")
     goproxy: str = Field(
         "https://proxy.golang.org",

@@ -265,6 +265,26 @@ def test_the_trusted_reference_build_comes_before_the_generated_tests(monkeypatc
         assert builds == [True, False, False]  # the reference is built once per package
 
 
+def test_the_reference_build_has_its_own_longer_time_limit(monkeypatch):
+    """The reference build compiles the package and its dependencies for the first time, so it
+    runs under SCORING_REFERENCE_BUILD_TIMEOUT_S; the generated test's build under the shorter
+    SCORING_BUILD_TIMEOUT_S."""
+    with scoring_client(timeout_s=5, build_timeout_s=45, reference_build_timeout_s=700) as client:
+        sandbox = client.app.state.scorer.binaries.sandbox
+        build_limits = []
+        run = sandbox.run
+
+        async def recorded(argv, **kwargs):
+            if argv[1:3] == ["test", "-c"]:
+                build_limits.append(kwargs["limits"].timeout_s)
+            return await run(argv, **kwargs)
+
+        monkeypatch.setattr(sandbox, "run", recorded)
+        result = score(client, **MATHX, completion=GCD_TEST)
+        assert result["status"] == "ok", result["detail"]
+        assert build_limits == [700, 45]
+
+
 def test_a_reference_build_over_its_limit_is_an_error_tried_again(monkeypatch):
     """The trusted reference build holds no code of the model's: its timeout is the machine's
     load, an error with reward null (never a reward of 0), and the next scoring tries again."""
@@ -282,6 +302,7 @@ def test_a_reference_build_over_its_limit_is_an_error_tried_again(monkeypatch):
         assert result["status"] == "error", result["detail"]
         assert result["reward"] is None
         assert "reference build" in result["detail"]
+        assert "SCORING_REFERENCE_BUILD_TIMEOUT_S" in result["detail"]
         monkeypatch.setattr(binaries, "build", build)
         again = score(client, **MATHX, completion=GCD_TEST.replace("```go\n", "```go\n// again\n"))
         assert again["status"] == "ok", again["detail"]
