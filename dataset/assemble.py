@@ -43,6 +43,20 @@ def features():
     )
 
 
+def replace_dataset(staged: Path, out_dir: Path) -> None:
+    """Moves a dataset saved in staged into out_dir, in place of the one there, if any."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in DATASET_FILES:
+        old = out_dir / name
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)
+        if (staged / name).exists():
+            os.replace(staged / name, old)
+    shutil.rmtree(staged, ignore_errors=True)
+
+
 def assemble(
     work_dir: Path,
     out_dir: Path,
@@ -84,15 +98,7 @@ def assemble(
             # load_from_disk then fails: an empty table of the schema in one shard reads back.
             splits[name] = Dataset(schema.arrow_schema.empty_table())
     DatasetDict(splits).save_to_disk(str(staged), num_shards={name: 1 for name in SPLITS})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in DATASET_FILES:
-        old = out_dir / name
-        if old.is_dir():
-            shutil.rmtree(old)
-        else:
-            old.unlink(missing_ok=True)
-        os.replace(staged / name, old)
-    shutil.rmtree(staged, ignore_errors=True)
+    replace_dataset(staged, out_dir)
     os.replace(decisions_tmp, out_dir / "decisions.jsonl")
     report = {
         "stages": counts.to_dict(),
