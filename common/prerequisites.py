@@ -17,13 +17,14 @@ from pathlib import Path
 import yaml
 
 from common.errors import UserError
+from dataset.real import LISTING
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 def build_dataset_command(out: str) -> str:
     return (
-        "python -m dataset.build --listing dataset/real/listing.jsonl --source goproxy "
+        f"python -m dataset.build --listing {LISTING} --source goproxy "
         f"--out {out} --repos-dir data/repos --workers 2"
     )
 

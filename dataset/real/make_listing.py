@@ -27,9 +27,11 @@ from pathlib import Path
 
 from dataset.download import DownloadCache, DownloadError
 from dataset.extract import ExtractError
+from dataset.real import LISTING
 from dataset.sources import DEFAULT_GOPROXY, GoProxySource, escape_module_path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 # A licence is named when all of its phrases are in the LICENSE file.
 LICENSE_PHRASES = {
     "MIT": ("Permission is hereby granted, free of charge",),
@@ -128,13 +130,17 @@ def write_listing(rows: list[dict], out: Path) -> None:
     pq.write_table(pa.Table.from_pylist(rows), out, compression="zstd")
 
 
-def main(argv: list[str] | None = None) -> int:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", type=Path, default=HERE / "repos.txt")
-    parser.add_argument("--out", type=Path, default=HERE / "listing.parquet")
+    parser.add_argument("--out", type=Path, default=ROOT / LISTING)
     parser.add_argument("--goproxy", default=DEFAULT_GOPROXY)
     parser.add_argument("--workers", type=int, default=4, help="modules fetched at once")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
     source = GoProxySource(args.goproxy)
     repos = read_repos(args.repos)
     local = threading.local()

@@ -42,7 +42,7 @@ def test_a_missing_model_is_one_line_on_stderr(small_run, tmp_path):
 def test_the_bare_command_names_the_missing_dataset_and_model(tmp_path):
     line = last_line(bare_eval(tmp_path))
     assert line.startswith("eval.py: no dataset at data/real-dataset")
-    assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
+    assert "`python -m dataset.build --listing dataset/real/listing.parquet" in line
     (tmp_path / "data" / "real-dataset").mkdir(parents=True)
     line = last_line(bare_eval(tmp_path))
     assert line == (

@@ -214,7 +214,7 @@ def bare_train(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_bare_command_names_the_missing_dataset_and_how_to_build_it(tmp_path):
     line = one_line_error(bare_train(tmp_path))
     assert line.startswith("train.py: no dataset at data/real-dataset")
-    assert "`python -m dataset.build --listing dataset/real/listing.jsonl" in line
+    assert "`python -m dataset.build --listing dataset/real/listing.parquet" in line
     assert "--out data/real-dataset" in line
 
 
