@@ -38,7 +38,7 @@ from dataset.pipeline import (
 )
 from dataset.repo import BuildSettings
 from dataset.sources import DEFAULT_GOPROXY, DEFAULT_MODULE_PATH, GITHUB_ARCHIVE, make_source
-from dataset.tokens import TokenCounter, TokenizerError
+from dataset.tokens import BYTES_PER_TOKEN_ESTIMATE, TokenCounter, TokenizerError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = ROOT / ".cache" / "dataset"
@@ -55,26 +55,51 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see --help)")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's default once: its value, or, where the value is decided later (None), what
+    its help says happens."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help = action.help or ""
+        if action.required or action.default is None or "(default" in help:
+            return help
+        return super()._get_help_string(action)
+
+
+def make_parser() -> ArgumentParser:
     p = ArgumentParser(
         prog="python -m dataset.build",
         description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--listing", required=True, help="a .jsonl/.parquet listing, or a Hub name")
     p.add_argument("--out", required=True, type=Path, help="folder for the dataset")
     p.add_argument("--repos-dir", type=Path, default=Path("data/repos"), help="the repos root")
-    p.add_argument("--source", choices=("archive", "goproxy", "dir"), default="archive")
+    p.add_argument(
+        "--source",
+        choices=("archive", "goproxy", "dir"),
+        default="archive",
+        help="where repos come from: archives (--archive-url), the Go module proxy, or folders",
+    )
     p.add_argument(
         "--archive-url",
         default=GITHUB_ARCHIVE,
         help="archive URL template with {repo_name} (or {owner}, {name}) and {revision_id}; "
         "file:// works",
     )
-    p.add_argument("--source-dir", type=Path, help="--source dir: the folder holding owner/name")
+    p.add_argument(
+        "--source-dir",
+        type=Path,
+        help="--source dir: the folder holding owner/name (default: repos/ beside the listing)",
+    )
     p.add_argument("--goproxy", help=f"module proxy URL (default: $GOPROXY or {DEFAULT_GOPROXY})")
     p.add_argument("--module-path", default=DEFAULT_MODULE_PATH, help="repo -> module path")
-    p.add_argument("--granularity", choices=("function", "file", "both"), default="both")
+    p.add_argument(
+        "--granularity",
+        choices=("function", "file", "both"),
+        default="both",
+        help="targets: each function, each whole file, or both",
+    )
     p.add_argument(
         "--workers", type=int, help="tasks run at once (default: 1 locally, all on a cluster)"
     )
@@ -91,22 +116,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="datatrove executor: local processes, a Ray cluster, or a Slurm job array",
     )
     p.add_argument("--ray-address", help="Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
-    p.add_argument("--slurm-partition", help="--executor slurm: the partition (required)")
+    p.add_argument(
+        "--slurm-partition", help="--executor slurm: the partition (default: none, required there)"
+    )
     p.add_argument("--slurm-time", default="24:00:00", help="--executor slurm: time per task")
     p.add_argument("--slurm-cpus-per-task", type=int, default=2, help="--executor slurm: CPUs")
-    p.add_argument("--max-repos", type=int, help="keep the N most starred repos")
-    p.add_argument("--min-stars", type=int, help="drop repos with fewer stars")
-    p.add_argument("--license", action="append", help="accepted licence (repeat for several)")
-    p.add_argument("--tokenizer", help="a local tokenizer folder or tokenizer.json")
+    p.add_argument("--max-repos", type=int, help="keep the N most starred repos (default: all)")
+    p.add_argument(
+        "--min-stars", type=int, help="drop repos with fewer stars (default: none dropped)"
+    )
+    p.add_argument(
+        "--license",
+        action="append",
+        help="accepted licence (repeat for several; default: any licence)",
+    )
+    p.add_argument(
+        "--tokenizer",
+        help="a local tokenizer folder or tokenizer.json (default: an estimate of "
+        f"{BYTES_PER_TOKEN_ESTIMATE} bytes per token)",
+    )
     p.add_argument("--max-prompt-tokens", type=int, default=2048, help="longer prompts dropped")
     p.add_argument("--test-fraction", type=float, default=0.1, help="share of repos in test")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="downloads cache")
     p.add_argument("--hub-config", default="Go", help="Hub listing: configuration name")
     p.add_argument("--hub-split", default="train", help="Hub listing: split")
-    p.add_argument("--max-listing-rows", type=int, help="read at most this many listing rows")
+    p.add_argument(
+        "--max-listing-rows", type=int, help="read at most this many listing rows (default: all)"
+    )
     p.add_argument("--max-repo-mb", type=int, default=512, help="unpacked size limit per archive")
     p.add_argument("--max-repo-files", type=int, default=50_000, help="entries limit per archive")
-    args = p.parse_args(argv)
+    return p
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    args = make_parser().parse_args(argv)
     _check(args)
     return args
 
