@@ -12,7 +12,7 @@ On the sample packages (each one's own test file, posed as a completion), side b
   `go test -coverprofile`, `go tool cover -func`;
 - a duplicate: an item the server has scored already.
 
-With --mutation, instead, the mutation score's cost (issue 12), side by side in one run on the same
+With --mutation, instead, the mutation score's cost, side by side in one run on the same
 server and the same completions: plain scoring (`reward: coverage`) against mutation scoring
 (`reward: mutation`, the whole package as target, the default cap of 24 mutants), and beside them
 a one-build-per-mutant baseline as the existing Go mutation tools work (gremlins, go-mutesting):
