@@ -123,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--dataset", required=True, help="a dataset folder built by dataset.build")
     p.add_argument("--repos-dir", type=Path, help="its repos root (default: from counts.json)")
-    p.add_argument("--sample", type=int, default=500, help="rows to check (0: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample")
-    p.add_argument("--min-share", type=float, default=0.98, help="exit 1 below this share")
+    p.add_argument("--sample", type=int, default=500, help="rows to check (0: all; default: 500)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample (default: 0)")
+    p.add_argument(
+        "--min-share", type=float, default=0.98, help="exit 1 below this share (default: 0.98)"
+    )
     p.add_argument("--scorer", help="a running scorer's URL (default: start one here)")
     p.add_argument("--report", type=Path, help="report file (default: DATASET/score_check.json)")
     args = p.parse_args(argv)
