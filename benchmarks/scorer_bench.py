@@ -187,12 +187,20 @@ def line(name: str, values: list[float], throughput: float | None = None) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="passes over the sample packages")
     parser.add_argument(
-        "--mutation", action="store_true", help="the mutation score's cost (see above) instead"
+        "--rounds", type=int, default=5, help="passes over the sample packages (default: 5)"
     )
     parser.add_argument(
-        "--baseline-rounds", type=int, default=1, help="rounds that also run the baseline"
+        "--mutation",
+        action="store_true",
+        help="instead, the mutation score's cost: plain against mutation scoring, and a "
+        "one-build-per-mutant baseline",
+    )
+    parser.add_argument(
+        "--baseline-rounds",
+        type=int,
+        default=1,
+        help="--mutation: rounds that also run the baseline (default: 1)",
     )
     args = parser.parse_args()
     if args.mutation:
