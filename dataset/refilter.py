@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--dataset", required=True, type=Path, help="a folder built by dataset.build")
     p.add_argument("--repos-dir", type=Path, help="its repos root (default: from counts.json)")
-    p.add_argument("--workers", type=int, default=2, help="packages judged at once")
+    p.add_argument("--workers", type=int, default=2, help="packages judged at once (default: 2)")
     args = p.parse_args(argv)
     counts_path = args.dataset / "counts.json"
     if not counts_path.is_file():
