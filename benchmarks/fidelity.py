@@ -51,6 +51,7 @@ from pathlib import Path
 import httpx
 
 import gotools
+from common.errors import first_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "data" / "real-dataset"
@@ -403,7 +404,7 @@ def cause_of(scorer: Run, go_test: Run) -> str:
             "not fetch (go test -mod=mod takes it from the module cache)"
         )
     if scorer.status == "limit_exceeded":
-        return f"over a run limit of the sandbox (by design): {scorer.output.splitlines()[0]}"
+        return f"over a run limit of the sandbox (by design): {first_line(scorer.output)}"
     if scorer.status == "error":
         return f"scorer error: {first_error(scorer.output)}"
     for cause, pattern in CAUSES:
@@ -748,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = Benchmark(repos_dir, server.url, Copies(repos_dir, scratch), args.timed)
             interrupted = compare(bench, cases, args.workers, results, save)
     except ScorerStartError as err:
-        print(f"fidelity: error: {str(err).splitlines()[0]}", file=sys.stderr)
+        print(f"fidelity: error: {first_line(err)}", file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

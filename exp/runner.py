@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.errors import first_line
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,7 +84,7 @@ def scorer(repos_dir: Path, url: str | None, log_path: Path) -> Iterator[str]:
             print(f"scorer healthy at {server.url} (log: {log_path})", flush=True)
             yield server.url
     except ScorerStartError as err:
-        raise ExperimentError(str(err).splitlines()[0] + f" (log: {log_path})") from err
+        raise ExperimentError(f"{first_line(err)} (log: {log_path})") from err
 
 
 def read_json(path: Path) -> object:
