@@ -51,7 +51,7 @@ from pathlib import Path
 import httpx
 
 import gotools
-from common.errors import first_line
+from common.errors import UserError, first_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "data" / "real-dataset"
@@ -86,10 +86,6 @@ CAUSES = (
         re.compile(r'exec: "go": executable file not found'),
     ),
 )
-
-
-class UsageError(Exception):
-    """A mistake of the caller: one line, exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -146,10 +142,10 @@ def dataset_packages(dataset: Path) -> tuple[list[tuple[str, str]], Path]:
         for split in ("train", "test"):
             try:
                 rows = load_split(str(dataset), split, ("repo", "package"))
-            except RowsError as err:
+            except RowsError as err:  # a UserError: main prints it as it is
                 if "has no" in str(err):
                     continue
-                raise UsageError(str(err)) from err
+                raise
             pairs.update(zip(rows["repo"], rows["package"], strict=True))
         counts = dataset / "counts.json"
         repos_dir = json.loads(counts.read_text())["repos_dir"] if counts.is_file() else None
@@ -161,7 +157,7 @@ def dataset_packages(dataset: Path) -> tuple[list[tuple[str, str]], Path]:
         config = json.loads((dataset / "build" / "config.json").read_text())
         repos_dir = config["definition"]["repos_dir"]
     else:
-        raise UsageError(f"{dataset} is not a dataset built by python -m dataset.build")
+        raise UserError(f"{dataset} is not a dataset built by python -m dataset.build")
     return sorted(pairs), Path(repos_dir) if repos_dir else None
 
 
@@ -592,7 +588,7 @@ def report(results: list[Result], totals: dict) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     class Parser(argparse.ArgumentParser):
         def error(self, message: str):
-            raise UsageError(f"{message} (see --help)")
+            raise UserError(f"{message} (see --help)")
 
     p = Parser(prog="python -m benchmarks.fidelity", description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -620,7 +616,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     if args.max_files < 0 or args.workers < 1 or args.timed < 0:
-        raise UsageError("--max-files and --timed must be >= 0 and --workers >= 1")
+        raise UserError("--max-files and --timed must be >= 0 and --workers >= 1")
     return args
 
 
@@ -628,16 +624,16 @@ def select(args: argparse.Namespace) -> tuple[list[Case], Path]:
     if args.dataset is None and args.repos_dir is not None:
         repos_dir = args.repos_dir
         if not repos_dir.is_dir():
-            raise UsageError(f"--repos-dir {repos_dir} is not a folder")
+            raise UserError(f"--repos-dir {repos_dir} is not a folder")
         pairs = folder_packages(repos_dir.resolve())
     else:
         dataset = args.dataset or DEFAULT_DATASET
         if not dataset.is_dir():
-            raise UsageError(f"dataset {dataset} not found: build it, or give --repos-dir")
+            raise UserError(f"dataset {dataset} not found: build it, or give --repos-dir")
         pairs, found = dataset_packages(dataset)
         repos_dir = args.repos_dir or found
         if repos_dir is None or not repos_dir.is_dir():
-            raise UsageError(f"the repos root of {dataset} ({repos_dir}) is not a folder")
+            raise UserError(f"the repos root of {dataset} ({repos_dir}) is not a folder")
     repos_dir = repos_dir.resolve()
     listing = Listing(repos_dir)
     chosen = []
@@ -649,7 +645,7 @@ def select(args: argparse.Namespace) -> tuple[list[Case], Path]:
         if case.file in listing.built_test_files(case):  # else excluded by build constraints
             chosen.append(case)
     if not chosen:
-        raise UsageError(f"no test files in the packages under {repos_dir}")
+        raise UserError(f"no test files in the packages under {repos_dir}")
     return chosen, repos_dir
 
 
@@ -695,7 +691,7 @@ def load(saved: Path) -> tuple[list[Result], Path, list[str]]:
             )
             results.append(result)
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise UsageError(f"--rejudge {saved}: not a fidelity --json file ({err})") from err
+        raise UserError(f"--rejudge {saved}: not a fidelity --json file ({err})") from err
     return results, repos_dir, data.get("command", [])
 
 
@@ -716,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_json(args.json, command, repos_dir, results)
             return 0
         cases, repos_dir = select(args)
-    except UsageError as err:
+    except UserError as err:
         print(f"fidelity: error: {err}", file=sys.stderr)
         return 2
     from scoring.local_server import LocalScoringServer, ScorerStartError

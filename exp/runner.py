@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import first_line
+from common.errors import UserError, first_line
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class ExperimentError(RuntimeError):
-    """A step of an experiment failed; one line naming the log that says why."""
+class ExperimentError(UserError, RuntimeError):
+    """A step of an experiment failed; one line naming the log that says why, never a traceback."""
 
 
 def flags(**options: object) -> list[str]:
