@@ -51,6 +51,7 @@ from pathlib import Path
 import httpx
 
 import gotools
+from benchmarks.stats import percentile
 from common.errors import UserError, first_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -512,11 +513,6 @@ class Benchmark:
                 return False
             self.timed_left -= 1
             return True
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(results: list[Result]) -> dict:

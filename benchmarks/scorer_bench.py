@@ -45,6 +45,7 @@ from pathlib import Path
 import httpx
 
 import gotools
+from benchmarks.stats import percentile
 from scoring.local_server import LocalScoringServer
 from scoring.mutation import Mutant, covered, go_run_pattern
 
@@ -168,11 +169,6 @@ def post(
     if result["status"] != "ok":
         raise RuntimeError(f"{case.repo}/{case.package}: {result['status']}: {result['detail']}")
     return elapsed, result
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def line(name: str, values: list[float], throughput: float | None = None) -> str:
