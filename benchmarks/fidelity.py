@@ -51,6 +51,7 @@ from pathlib import Path
 import httpx
 
 import gotools
+from benchmarks import go_test_json
 from benchmarks.stats import percentile
 from common.errors import UserError, first_line
 
@@ -233,16 +234,8 @@ class Listing:
 
 
 def parse_go_test(stdout: str, stderr: str, seconds: float) -> Run:
-    """Top-level tests and coverage from `go test -json`; a test started but never ended failed."""
-    events = []
-    for line in stdout.splitlines():
-        if line.startswith("{"):
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    ended: dict[str, str] = {}
-    started: set[str] = set()
+    """Top-level tests and coverage from `go test -json`."""
+    events = go_test_json.events(stdout)
     build_output, output, coverage, build_failed = [], [], None, False
     for event in events:
         action, test = event.get("Action"), event.get("Test")
@@ -255,25 +248,18 @@ def parse_go_test(stdout: str, stderr: str, seconds: float) -> Run:
             output.append(text)
             if test is None and (match := _COVERAGE.search(text)):
                 coverage = float(match.group(1))
-        if test and "/" not in test:
-            if action == "run":
-                started.add(test)
-            elif action in ("pass", "fail", "skip"):
-                ended[test] = action
     ran = any(e.get("Action") in ("pass", "fail") and not e.get("Test") for e in events)
     if build_failed or not ran:
         text = "".join(build_output) or stderr or "".join(output)
         return Run(False, "build_failed", seconds=seconds, output=clip(text))
-    for test in started - ended.keys():
-        ended[test] = "fail"
-    counts = Counter(ended.values())
+    counts = go_test_json.top_level_counts(events)
     timed_out = any("panic: test timed out after" in text for text in output)
     return Run(
         True,
         "timeout" if timed_out else "ran",
-        passed=counts["pass"],
-        failed=counts["fail"],
-        skipped=counts["skip"],
+        passed=counts["passed"],
+        failed=counts["failed"],
+        skipped=counts["skipped"],
         coverage=coverage,
         seconds=seconds,
         output=clip("".join(output)),

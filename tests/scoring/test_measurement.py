@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import gotools
+from benchmarks import go_test_json
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
 from tests.sample import SAMPLE_REPOS
@@ -132,12 +133,7 @@ def plain_go_test(
         text=True,
         check=False,
     )
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    action = {"pass": "passed", "fail": "failed", "skip": "skipped"}
-    for line in run.stdout.splitlines():
-        event = json.loads(line)
-        if event.get("Test") and "/" not in event["Test"] and event["Action"] in action:
-            counts[action[event["Action"]]] += 1
+    counts = go_test_json.top_level_counts(go_test_json.events(run.stdout))
     profile = pkg_dir / "c.out"
     coverage = gotools.run("cover", profile=str(profile), dir=str(pkg_dir))["coverage"]
     blocks = [line.rsplit(" ", 1)[0] for line in profile.read_text().splitlines()[1:]]
