@@ -37,99 +37,27 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
 
 import gotools
+from benchmarks.fidelity_report import load, report, summary, write_json
+from benchmarks.fidelity_sides import Case, Copies, Listing, salted, score
+from benchmarks.fidelity_verdicts import Result, judge
+from common.errors import UserError, first_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "data" / "real-dataset"
-# Half a point of coverage: `go test` prints one decimal; the scorer's share is exact.
-COVERAGE_TOLERANCE = 0.5
-GO_TEST_TIMEOUT_S = 300
 SCORER_TIMEOUT_S = 600
-_COVERAGE = re.compile(r"coverage: ([0-9.]+)% of statements")
-_UNDEFINED = re.compile(r"undefined: (?:[A-Za-z_]\w*\.)?([A-Za-z_]\w*)")
-
-# Causes of a difference, read from the scorer's output; checked in this order. Each is a limit
-# the sandbox sets on purpose (scoring-api: no network, the repo read-only, bounded runs).
-CAUSES = (
-    (
-        "reads its own executable, which a run may only execute (by design: the binary holds "
-        "the harness's names)",
-        re.compile(r"open /sandbox/pkg\.test: permission denied"),
-    ),
-    (
-        "no network (by design)",
-        re.compile(
-            r"dial (?:tcp|udp|unix)|no such host|network is unreachable|/dev/log|syslog|"
-            r"lookup \S+ on|getaddrinfo|socket: operation not permitted"
-        ),
-    ),
-    (
-        "read-only repo and host folders (by design)",
-        re.compile(r"read-only file system|permission denied"),
-    ),
-    (
-        "runs the go command, which a run is not given (by design: no toolchain, no caches)",
-        re.compile(r'exec: "go": executable file not found'),
-    ),
-)
 
 
-class UsageError(Exception):
-    """A mistake of the caller: one line, exit status 2."""
-
-
-@dataclass(frozen=True)
-class Case:
-    repo: str  # owner/name under the repos root
-    package: str  # package folder in the repo, "." for the root
-    file: str  # the test file's base name
-
-    @property
-    def name(self) -> str:
-        return f"{self.repo}/{self.package}/{self.file}".replace("/./", "/")
-
-
-@dataclass
-class Run:
-    """One side's outcome: counts of top-level tests, the package's coverage in percent."""
-
-    built: bool
-    status: str
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    coverage: float | None = None
-    seconds: float = 0.0
-    output: str = ""
-
-
-@dataclass
-class Result:
-    case: Case
-    external: bool  # package clause with the _test suffix
-    verdict: str  # agree, differ; apart: both_fail_to_build, both_time_out, no_tests, not_posed
-    cause: str
-    scorer: Run | None
-    go_test: Run | None
-    timed: dict[str, float] = field(default_factory=dict)  # scorer_s, go_test_s: changed file
-    # After an unexplained difference, each side's [passed, failed] on a second run.
-    second: dict[str, list[int]] = field(default_factory=dict)
-
-
-# Input ----------------------------------------------------------------------------------------
+# Input --------------------------------------------------------------------------------------------
 
 
 def dataset_packages(dataset: Path) -> tuple[list[tuple[str, str]], Path]:
@@ -145,10 +73,10 @@ def dataset_packages(dataset: Path) -> tuple[list[tuple[str, str]], Path]:
         for split in ("train", "test"):
             try:
                 rows = load_split(str(dataset), split, ("repo", "package"))
-            except RowsError as err:
+            except RowsError as err:  # a UserError: main prints it as it is
                 if "has no" in str(err):
                     continue
-                raise UsageError(str(err)) from err
+                raise
             pairs.update(zip(rows["repo"], rows["package"], strict=True))
         counts = dataset / "counts.json"
         repos_dir = json.loads(counts.read_text())["repos_dir"] if counts.is_file() else None
@@ -160,7 +88,7 @@ def dataset_packages(dataset: Path) -> tuple[list[tuple[str, str]], Path]:
         config = json.loads((dataset / "build" / "config.json").read_text())
         repos_dir = config["definition"]["repos_dir"]
     else:
-        raise UsageError(f"{dataset} is not a dataset built by python -m dataset.build")
+        raise UserError(f"{dataset} is not a dataset built by python -m dataset.build")
     return sorted(pairs), Path(repos_dir) if repos_dir else None
 
 
@@ -194,271 +122,7 @@ def spread(pairs: list[tuple[str, str]], repos_dir: Path) -> list[Case]:
     return order
 
 
-def go(args: list[str], cwd: Path, timeout: float, extra: dict | None = None):
-    env = gotools.go_env({"GOPROXY": "off", "GOFLAGS": "-mod=mod", **(extra or {})})
-    return subprocess.run(
-        [str(gotools.go_binary()), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-class Listing:
-    """`go list` of each package once: which of its test files the go command builds."""
-
-    def __init__(self, repos_dir: Path) -> None:
-        self.repos_dir = repos_dir
-        self.known: dict[tuple[str, str], set[str]] = {}
-
-    def built_test_files(self, case: Case) -> set[str]:
-        key = (case.repo, case.package)
-        if key not in self.known:
-            listed = go(
-                ["list", "-e", "-json=TestGoFiles,XTestGoFiles", "."],
-                self.repos_dir / case.repo / case.package,
-                120,
-                {"GOFLAGS": ""},  # reading only: never a go.mod change in the repos
-            )
-            try:
-                answer = json.loads(listed.stdout)
-            except json.JSONDecodeError:
-                answer = {}
-            self.known[key] = set(answer.get("TestGoFiles", []) + answer.get("XTestGoFiles", []))
-        return self.known[key]
-
-
-# The two sides ----------------------------------------------------------------------------------
-
-
-def parse_go_test(stdout: str, stderr: str, seconds: float) -> Run:
-    """Top-level tests and coverage from `go test -json`; a test started but never ended failed."""
-    events = []
-    for line in stdout.splitlines():
-        if line.startswith("{"):
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    ended: dict[str, str] = {}
-    started: set[str] = set()
-    build_output, output, coverage, build_failed = [], [], None, False
-    for event in events:
-        action, test = event.get("Action"), event.get("Test")
-        if action == "build-output":
-            build_output.append(event.get("Output", ""))
-        elif action == "build-fail" or (action == "fail" and event.get("FailedBuild")):
-            build_failed = True
-        elif action == "output":
-            text = event.get("Output", "")
-            output.append(text)
-            if test is None and (match := _COVERAGE.search(text)):
-                coverage = float(match.group(1))
-        if test and "/" not in test:
-            if action == "run":
-                started.add(test)
-            elif action in ("pass", "fail", "skip"):
-                ended[test] = action
-    ran = any(e.get("Action") in ("pass", "fail") and not e.get("Test") for e in events)
-    if build_failed or not ran:
-        text = "".join(build_output) or stderr or "".join(output)
-        return Run(False, "build_failed", seconds=seconds, output=clip(text))
-    for test in started - ended.keys():
-        ended[test] = "fail"
-    counts = Counter(ended.values())
-    timed_out = any("panic: test timed out after" in text for text in output)
-    return Run(
-        True,
-        "timeout" if timed_out else "ran",
-        passed=counts["pass"],
-        failed=counts["fail"],
-        skipped=counts["skip"],
-        coverage=coverage,
-        seconds=seconds,
-        output=clip("".join(output)),
-    )
-
-
-class Copies:
-    """A private copy of each repo for plain `go test`, made when first needed; one run at a time.
-
-    Plain go test may write the repo (-mod=mod, a test's own files): never the dataset's.
-    """
-
-    def __init__(self, repos_dir: Path, root: Path) -> None:
-        self.repos_dir = repos_dir
-        self.root = root
-        self.locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
-        self.guard = threading.Lock()
-
-    def lock(self, repo: str) -> threading.Lock:
-        with self.guard:
-            return self.locks[repo]
-
-    def go_test(self, case: Case, source: str) -> Run:
-        """go test -json -cover of the file alone in its package (call under the repo's lock)."""
-        copy = self.root / case.repo
-        if not copy.exists():
-            shutil.copytree(self.repos_dir / case.repo, copy, symlinks=True)
-        folder = copy / case.package
-        for old in folder.glob("*_test.go"):
-            old.unlink()
-        (folder / case.file).write_text(source)
-        started = time.perf_counter()
-        try:
-            proc = go(
-                ["test", "-json", "-cover", "-count=1", f"-timeout={GO_TEST_TIMEOUT_S - 30}s", "."],
-                folder,
-                GO_TEST_TIMEOUT_S,
-            )
-        except subprocess.TimeoutExpired:
-            elapsed = time.perf_counter() - started
-            return Run(False, "timeout", seconds=elapsed, output="go test did not end in time")
-        return parse_go_test(proc.stdout, proc.stderr, time.perf_counter() - started)
-
-
-def score(http: httpx.Client, url: str, case: Case, source: str) -> Run:
-    item = {"repo": case.repo, "package": case.package, "completion": f"```go\n{source}```"}
-    started = time.perf_counter()
-    response = http.post(f"{url}/score", json={"items": [item]})
-    seconds = time.perf_counter() - started
-    response.raise_for_status()
-    result = response.json()["results"][0]
-    tests = result.get("tests") or {}
-    coverage = result.get("coverage")
-    return Run(
-        built=result["status"] in ("ok", "no_tests", "timeout", "limit_exceeded"),
-        status=result["status"],
-        passed=tests.get("passed", 0),
-        failed=tests.get("failed", 0),
-        skipped=tests.get("skipped", 0),
-        coverage=None if coverage is None else round(coverage * 100, 2),
-        seconds=seconds,
-        output=clip(result.get("detail") or ""),
-    )
-
-
-def clip(text: str, limit: int = 4000) -> str:
-    """The head (a limit's or a compiler's first word) and the tail (the test's summary)."""
-    if len(text) <= limit:
-        return text
-    return f"{text[: limit // 2]}\n...\n{text[-limit // 2 :]}"
-
-
-def salted(source: str) -> str:
-    """A changed file: a new package-level variable, so that nothing is taken from a cache."""
-    return f'{source}\nvar fidelitySalt{uuid.uuid4().hex} = "{uuid.uuid4().hex}"\n'
-
-
-# Verdicts ---------------------------------------------------------------------------------------
-
-
-def coverage_agrees(scorer: Run, go_test: Run) -> bool:
-    if go_test.coverage is None:  # the binary died before its report: nothing to compare
-        return scorer.coverage in (None, 0.0)
-    if scorer.coverage is None:
-        return False
-    return abs(scorer.coverage - go_test.coverage) <= COVERAGE_TOLERANCE
-
-
-def needs_other_files(case: Case, repos_dir: Path, build_output: str) -> str | None:
-    """The names the file uses that only another test file of its package declares."""
-    undefined = set(_UNDEFINED.findall(build_output))
-    if not undefined:
-        return None
-    folder = repos_dir / case.repo / case.package
-    others = " ".join(
-        p.read_text(errors="replace") for p in folder.glob("*_test.go") if p.name != case.file
-    )
-    found = sorted(n for n in undefined if re.search(rf"\b{re.escape(n)}\b", others))
-    return ", ".join(found[:5]) or None
-
-
-def first_error(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", "FAIL", "---", "===")):
-            return line[:200]
-    return text.strip()[:200]
-
-
-# A difference of the scorer's own, left unfixed so far: the cause says so, never "by design".
-EXAMPLE_PANIC = (
-    "scorer fault: a run that an Example's panic ended gets coverage 0; go test reports the "
-    "coverage (the panic unwinds through M.Run, whose deferred after() writes the profile)"
-)
-
-
-def cause_of(scorer: Run, go_test: Run) -> str:
-    if scorer.status == "timeout" and scorer.output.startswith("the build took over"):
-        return "over the scorer's build time limit (SCORING_BUILD_TIMEOUT_S, by design)"
-    if scorer.status == "timeout":
-        return "over the scorer's run time limit (SCORING_TIMEOUT_S, by design)"
-    if scorer.status == "deps_failed" and "SCORING_GOPROXY is off" in scorer.output:
-        return (
-            "no network (by design): go.sum lacks a module's hash, which the offline scorer may "
-            "not fetch (go test -mod=mod takes it from the module cache)"
-        )
-    if scorer.status == "limit_exceeded":
-        return f"over a run limit of the sandbox (by design): {scorer.output.splitlines()[0]}"
-    if scorer.status == "error":
-        return f"scorer error: {first_error(scorer.output)}"
-    for cause, pattern in CAUSES:
-        if pattern.search(scorer.output) and not pattern.search(go_test.output):
-            return cause
-    same_counts = (scorer.passed, scorer.failed) == (go_test.passed, go_test.failed)
-    example_panicked = re.search(r"--- FAIL: Example\w*[^\n]*\n(?:.*\n)?panic: ", go_test.output)
-    if same_counts and scorer.coverage == 0.0 and go_test.coverage and example_panicked:
-        return EXAMPLE_PANIC
-    if scorer.built != go_test.built:
-        side = scorer if not scorer.built else go_test
-        who = "the scorer" if side is scorer else "go test"
-        return f"unexplained: only {who} fails to build: {first_error(side.output)}"
-    return "unexplained"
-
-
-def nondeterministic(scorer: Run, go_test: Run, second: dict[str, list[int]]) -> str | None:
-    """The sides whose second run of the same file gave other counts than their first."""
-    sides = (("the scorer", "scorer", scorer), ("go test", "go_test", go_test))
-    changed = [
-        name
-        for name, key, first in sides
-        if key in second and second[key] != [first.passed, first.failed]
-    ]
-    if not changed:
-        return None
-    return f"nondeterministic test: a second run of {' and '.join(changed)} gave other counts"
-
-
-def judge(
-    case: Case, repos_dir: Path, scorer: Run, go_test: Run, second: dict | None = None
-) -> tuple[str, str]:
-    if not scorer.built and not go_test.built:
-        needed = needs_other_files(case, repos_dir, go_test.output)
-        # The same cause on both sides: the scorer's refusal hides no other failure of its own.
-        if needed and needed.split(", ")[0] in scorer.output:
-            return "both_fail_to_build", f"needs other test files of its package ({needed})"
-        if "GOPROXY=off" in go_test.output:
-            return "both_fail_to_build", "imports a module the module cache lacks (offline)"
-        return "both_fail_to_build", first_error(go_test.output)
-    if go_test.status == "timeout" and scorer.status == "timeout":
-        return "both_time_out", "a long test: over the scorer's limit and go test's own"
-    no_tests = scorer.passed + scorer.failed == 0 and go_test.passed + go_test.failed == 0
-    if scorer.built and go_test.built and no_tests:
-        return "no_tests", "no top-level test ran on either side"
-    same_counts = (scorer.passed, scorer.failed) == (go_test.passed, go_test.failed)
-    if scorer.built and go_test.built and same_counts and coverage_agrees(scorer, go_test):
-        return "agree", ""
-    cause = cause_of(scorer, go_test)
-    if cause.startswith("unexplained") and second:
-        cause = nondeterministic(scorer, go_test, second) or cause
-    return "differ", cause
-
-
-# The run ----------------------------------------------------------------------------------------
+# The run ------------------------------------------------------------------------------------------
 
 
 class Benchmark:
@@ -517,81 +181,13 @@ class Benchmark:
             return True
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def summary(results: list[Result]) -> dict:
-    verdicts = Counter(r.verdict for r in results)
-    compared = verdicts["agree"] + verdicts["differ"]
-    timed = [r.timed for r in results if r.timed]
-    differences = [r for r in results if r.verdict == "differ"]
-    return {
-        "files": len(results),
-        "repos": len({r.case.repo for r in results}),
-        "packages": len({(r.case.repo, r.case.package) for r in results}),
-        "verdicts": dict(verdicts),
-        "compared": compared,
-        "agreement": verdicts["agree"] / compared if compared else None,
-        "by_design": sum("by design" in r.cause for r in differences),
-        "nondeterministic": sum(r.cause.startswith("nondeterministic") for r in differences),
-        "scorer_fault": sum(r.cause.startswith("scorer fault") for r in differences),
-        "unexplained": sum(r.cause.startswith("unexplained") for r in differences),
-        "timed_files": len(timed),
-        "scorer_p50_s": percentile([t["scorer_s"] for t in timed], 0.5) if timed else None,
-        "go_test_p50_s": percentile([t["go_test_s"] for t in timed], 0.5) if timed else None,
-        "causes": dict(Counter(r.cause for r in differences)),
-        "external_compared": sum(r.external for r in results if r.verdict in ("agree", "differ")),
-        "external_agree": sum(r.external for r in results if r.verdict == "agree"),
-    }
-
-
-def report(results: list[Result], totals: dict) -> str:
-    lines = []
-    for result in sorted(results, key=lambda r: r.case.name):
-        if result.verdict != "differ":
-            continue
-        s, g = result.scorer, result.go_test
-        assert s is not None and g is not None
-        lines.append(
-            f"DIFFER {result.case.name}: scorer {s.status} {s.passed}/{s.failed} "
-            f"cov {s.coverage}, go test {g.passed}/{g.failed} cov {g.coverage}: {result.cause}"
-        )
-    apart = defaultdict(list)
-    for result in results:
-        if result.verdict in ("both_fail_to_build", "both_time_out", "not_posed", "no_tests"):
-            apart[result.verdict].append(result)
-    for verdict, items in sorted(apart.items()):
-        lines.append(f"{verdict.replace('_', ' ')}: {len(items)} files")
-        for cause, count in Counter(r.cause.split(" (")[0] for r in items).most_common():
-            lines.append(f"    {count:4}  {cause}")
-    agreement = totals["agreement"]
-    share = "n/a" if agreement is None else f"{agreement:.1%}"
-    lines.append(
-        f"{totals['files']} test files of {totals['packages']} packages in {totals['repos']} "
-        f"repos; compared {totals['compared']}: {totals['verdicts'].get('agree', 0)} agree "
-        f"({share}), {totals['verdicts'].get('differ', 0)} differ "
-        f"({totals['by_design']} by design, {totals['nondeterministic']} nondeterministic tests, "
-        f"{totals['scorer_fault']} scorer faults, {totals['unexplained']} unexplained)"
-    )
-    lines.append(
-        f"of them external test packages (package x_test): {totals['external_compared']}, "
-        f"{totals['external_agree']} agree"
-    )
-    if totals["timed_files"]:
-        lines.append(
-            f"changed file on a warm cache, p50 over {totals['timed_files']} files: "
-            f"scorer {totals['scorer_p50_s'] * 1000:.0f} ms, "
-            f"go test {totals['go_test_p50_s'] * 1000:.0f} ms"
-        )
-    return "\n".join(lines)
+# The command --------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     class Parser(argparse.ArgumentParser):
         def error(self, message: str):
-            raise UsageError(f"{message} (see --help)")
+            raise UserError(f"{message} (see --help)")
 
     p = Parser(prog="python -m benchmarks.fidelity", description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -619,7 +215,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     if args.max_files < 0 or args.workers < 1 or args.timed < 0:
-        raise UsageError("--max-files and --timed must be >= 0 and --workers >= 1")
+        raise UserError("--max-files and --timed must be >= 0 and --workers >= 1")
     return args
 
 
@@ -627,16 +223,16 @@ def select(args: argparse.Namespace) -> tuple[list[Case], Path]:
     if args.dataset is None and args.repos_dir is not None:
         repos_dir = args.repos_dir
         if not repos_dir.is_dir():
-            raise UsageError(f"--repos-dir {repos_dir} is not a folder")
+            raise UserError(f"--repos-dir {repos_dir} is not a folder")
         pairs = folder_packages(repos_dir.resolve())
     else:
         dataset = args.dataset or DEFAULT_DATASET
         if not dataset.is_dir():
-            raise UsageError(f"dataset {dataset} not found: build it, or give --repos-dir")
+            raise UserError(f"dataset {dataset} not found: build it, or give --repos-dir")
         pairs, found = dataset_packages(dataset)
         repos_dir = args.repos_dir or found
         if repos_dir is None or not repos_dir.is_dir():
-            raise UsageError(f"the repos root of {dataset} ({repos_dir}) is not a folder")
+            raise UserError(f"the repos root of {dataset} ({repos_dir}) is not a folder")
     repos_dir = repos_dir.resolve()
     listing = Listing(repos_dir)
     chosen = []
@@ -648,7 +244,7 @@ def select(args: argparse.Namespace) -> tuple[list[Case], Path]:
         if case.file in listing.built_test_files(case):  # else excluded by build constraints
             chosen.append(case)
     if not chosen:
-        raise UsageError(f"no test files in the packages under {repos_dir}")
+        raise UserError(f"no test files in the packages under {repos_dir}")
     return chosen, repos_dir
 
 
@@ -673,38 +269,6 @@ def compare(bench: Benchmark, cases: list[Case], workers: int, results: list[Res
     return False
 
 
-def load(saved: Path) -> tuple[list[Result], Path, list[str]]:
-    """The runs of a --json file, judged again by the rules above (its verdicts are not read)."""
-    try:
-        data = json.loads(saved.read_text())
-        repos_dir = Path(data["repos_dir"])
-        results = []
-        for item in data["files"]:
-            case = Case(**item["case"])
-            scorer, go_test = (
-                Run(**item[side]) if item[side] else None for side in ("scorer", "go_test")
-            )
-            second = item.get("second") or {}
-            if scorer is None or go_test is None:
-                verdict, cause = item["verdict"], item["cause"]
-            else:
-                verdict, cause = judge(case, repos_dir, scorer, go_test, second)
-            result = Result(
-                case, item["external"], verdict, cause, scorer, go_test, item["timed"], second
-            )
-            results.append(result)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise UsageError(f"--rejudge {saved}: not a fidelity --json file ({err})") from err
-    return results, repos_dir, data.get("command", [])
-
-
-def write_json(path: Path, command: list[str], repos_dir: Path, results: list[Result]) -> None:
-    totals = summary(results)
-    files = [asdict(r) for r in sorted(results, key=lambda r: r.case.name)]
-    record = {"command": command, "repos_dir": str(repos_dir), "summary": totals, "files": files}
-    path.write_text(json.dumps(record, indent=1) + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
@@ -715,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_json(args.json, command, repos_dir, results)
             return 0
         cases, repos_dir = select(args)
-    except UsageError as err:
+    except UserError as err:
         print(f"fidelity: error: {err}", file=sys.stderr)
         return 2
     from scoring.local_server import LocalScoringServer, ScorerStartError
@@ -748,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = Benchmark(repos_dir, server.url, Copies(repos_dir, scratch), args.timed)
             interrupted = compare(bench, cases, args.workers, results, save)
     except ScorerStartError as err:
-        print(f"fidelity: error: {str(err).splitlines()[0]}", file=sys.stderr)
+        print(f"fidelity: error: {first_line(err)}", file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -45,6 +45,8 @@ from pathlib import Path
 import httpx
 
 import gotools
+from benchmarks import go_test_json
+from benchmarks.stats import percentile
 from scoring.local_server import LocalScoringServer
 from scoring.mutation import Mutant, covered, go_run_pattern
 
@@ -120,7 +122,7 @@ class Scratch:
         started = time.perf_counter()
         run = self.go("test", "-json", "-cover", "-count=1", ".")
         elapsed = time.perf_counter() - started
-        events = [json.loads(e) for e in run.stdout.splitlines() if e.startswith("{")]
+        events = go_test_json.events(run.stdout)
         if not any(e["Action"] == "pass" and "Test" not in e for e in events):
             raise RuntimeError(f"floor run of {self.case.test_file} failed:\n{run.stdout[-2000:]}")
         return elapsed
@@ -168,11 +170,6 @@ def post(
     if result["status"] != "ok":
         raise RuntimeError(f"{case.repo}/{case.package}: {result['status']}: {result['detail']}")
     return elapsed, result
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def line(name: str, values: list[float], throughput: float | None = None) -> str:
@@ -303,8 +300,8 @@ def one_build_per_mutant(scratch: Scratch, source: str) -> tuple[float, int, int
     scratch.test_file.write_text(source)
     started = time.perf_counter()
     run = scratch.go("test", "-json", "-count=1", "-coverprofile=c.out", ".")
-    events = [json.loads(e) for e in run.stdout.splitlines() if e.startswith("{")]
-    passed = [e["Test"] for e in events if e["Action"] == "pass" and "/" not in e.get("Test", "/")]
+    outcomes = go_test_json.top_level_outcomes(go_test_json.events(run.stdout))
+    passed = [test for test, outcome in outcomes.items() if outcome == "pass"]
     files, blocks, counters = [], [], []
     for entry in (scratch.dir / "c.out").read_text().splitlines()[1:]:
         where, statements, count = entry.split()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from common.errors import first_line
 from dataset.rows import RowsError, load_split
 
 TARGET_COLUMNS = ("repo", "package", "target_file", "target_function")
@@ -151,10 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     report_path = args.report or Path(args.dataset) / "score_check.json"
     report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     for failure in report["failures"]:
-        first = failure["detail"].splitlines()[0] if failure["detail"] else ""
         print(
             f"{failure['status']:16} {failure['rows']:5} rows  "
-            f"{failure['repo']} {failure['package']}: {first[:150]}"
+            f"{failure['repo']} {failure['package']}: {first_line(failure['detail'] or '')[:150]}"
         )
     share = report["share_ok"] or 0.0
     stopped = " (interrupted: the packages scored so far)" if report["interrupted"] else ""

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from common.errors import first_line
 from evaluation import formulas, metrics
 from scoring import figures
 
@@ -197,7 +198,7 @@ _MORE_ERRORS = re.compile(r"\s*\(and \d+ more errors?\)")
 
 def failure_reason(detail: str | None) -> str:
     """The first line of the scorer's detail, without file positions or error counts."""
-    line = next((line for line in (detail or "").splitlines() if line.strip()), "")
+    line = first_line(detail or "")
     return _MORE_ERRORS.sub("", _POSITION.sub("", line)).strip()[:160]
 
 

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from common.errors import UserError, first_line
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class ExperimentError(RuntimeError):
-    """A step of an experiment failed; one line naming the log that says why."""
+class ExperimentError(UserError, RuntimeError):
+    """A step of an experiment failed; one line naming the log that says why, never a traceback."""
 
 
 def flags(**options: object) -> list[str]:
@@ -82,7 +84,7 @@ def scorer(repos_dir: Path, url: str | None, log_path: Path) -> Iterator[str]:
             print(f"scorer healthy at {server.url} (log: {log_path})", flush=True)
             yield server.url
     except ScorerStartError as err:
-        raise ExperimentError(str(err).splitlines()[0] + f" (log: {log_path})") from err
+        raise ExperimentError(f"{first_line(err)} (log: {log_path})") from err
 
 
 def read_json(path: Path) -> object:

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import gotools  # noqa: E402
+from common.errors import first_line  # noqa: E402
 from dataset.split import split_of  # noqa: E402
 from scoring.figures import BUILT  # noqa: E402
 
@@ -70,7 +71,7 @@ def tests_by_package(packages: list[tuple[str, str]], repos_dir: Path, counts: C
             answer = gotools.run("testcalls", dir=str(repos_dir / repo / package))
         except gotools.GoToolsError as err:
             counts["packages_not_loaded"] += 1
-            logger.info("%s/%s: %s", repo, package, str(err).splitlines()[0])
+            logger.info("%s/%s: %s", repo, package, first_line(err))
             continue
         counts["packages_loaded"] += 1
         if answer["tests"]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import fidelity
+from benchmarks import fidelity, fidelity_sides, fidelity_verdicts
 from tests.sample import tree_digest
 
 # A repo of ours with one file of each kind the benchmark must tell apart.
@@ -192,7 +192,7 @@ def test_a_go_test_stream_is_counted_as_go_test_counts(tmp_path):
         {"Action": "fail", "Package": "p"},
     ]
     stdout = "\n".join(json.dumps(e) for e in events)
-    run = fidelity.parse_go_test(stdout, "", 1.0)
+    run = fidelity_sides.parse_go_test(stdout, "", 1.0)
     assert run.built
     assert (run.passed, run.failed, run.skipped, run.coverage) == (1, 1, 1, 41.7)
 
@@ -207,7 +207,7 @@ def test_a_go_test_stream_is_counted_as_go_test_counts(tmp_path):
         {"Action": "fail", "Package": "p", "Test": "TestSlow"},
         {"Action": "fail", "Package": "p"},
     ]
-    slow = fidelity.parse_go_test("\n".join(json.dumps(e) for e in timed_out), "", 1.0)
+    slow = fidelity_sides.parse_go_test("\n".join(json.dumps(e) for e in timed_out), "", 1.0)
     assert (slow.status, slow.failed) == ("timeout", 1)
 
     build = [
@@ -219,7 +219,7 @@ def test_a_go_test_stream_is_counted_as_go_test_counts(tmp_path):
         {"Action": "build-fail", "ImportPath": "p [p.test]"},
         {"Action": "fail", "Package": "p", "FailedBuild": "p [p.test]"},
     ]
-    failed = fidelity.parse_go_test("\n".join(json.dumps(e) for e in build), "", 1.0)
+    failed = fidelity_sides.parse_go_test("\n".join(json.dumps(e) for e in build), "", 1.0)
     assert not failed.built and "undefined: h" in failed.output
 
 
@@ -246,28 +246,36 @@ def test_a_folder_that_is_no_dataset_is_one_line(tmp_path, capsys):
 
 def test_verdicts(tmp_path):
     """Counts exact and coverage within half a point agree; a cause is read from the outputs."""
-    case = fidelity.Case("o/r", ".", "x_test.go")
-    go_test = fidelity.Run(True, "ran", passed=3, failed=1, coverage=40.0)
+    case = fidelity_sides.Case("o/r", ".", "x_test.go")
+    go_test = fidelity_sides.Run(True, "ran", passed=3, failed=1, coverage=40.0)
 
     def scorer(**fields):
-        return fidelity.Run(**{"built": True, "status": "ok", "passed": 3, "failed": 1, **fields})
+        return fidelity_sides.Run(
+            **{"built": True, "status": "ok", "passed": 3, "failed": 1, **fields}
+        )
 
-    assert fidelity.judge(case, tmp_path, scorer(coverage=40.46), go_test)[0] == "agree"
-    assert fidelity.judge(case, tmp_path, scorer(coverage=40.6), go_test) == (
+    assert fidelity_verdicts.judge(case, tmp_path, scorer(coverage=40.46), go_test)[0] == "agree"
+    assert fidelity_verdicts.judge(case, tmp_path, scorer(coverage=40.6), go_test) == (
         "differ",
         "unexplained",
     )
     offline = scorer(failed=2, coverage=40.0, output="dial tcp 10.0.0.1:80: connect: refused")
-    assert fidelity.judge(case, tmp_path, offline, go_test) == ("differ", "no network (by design)")
+    assert fidelity_verdicts.judge(case, tmp_path, offline, go_test) == (
+        "differ",
+        "no network (by design)",
+    )
     # A second run of go test that gives the scorer's counts: the test, not either side.
     flaky = scorer(passed=4, failed=0, coverage=40.0)
     second = {"scorer": [4, 0], "go_test": [4, 0]}
-    assert fidelity.judge(case, tmp_path, flaky, go_test, second) == (
+    assert fidelity_verdicts.judge(case, tmp_path, flaky, go_test, second) == (
         "differ",
         "nondeterministic test: a second run of go test gave other counts",
     )
     steady = {"scorer": [4, 0], "go_test": [3, 1]}
-    assert fidelity.judge(case, tmp_path, flaky, go_test, steady) == ("differ", "unexplained")
+    assert fidelity_verdicts.judge(case, tmp_path, flaky, go_test, steady) == (
+        "differ",
+        "unexplained",
+    )
 
 
 PANICKING_EXAMPLE = {

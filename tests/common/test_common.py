@@ -10,6 +10,7 @@ from common import files
 from common.errors import UserError, first_line
 from evaluation.generation import ModelLoadError
 from evaluation.model_specs import ModelSpecError
+from exp.runner import ExperimentError
 from scoring.client import NoHealthyScorer, ScoringError
 
 
@@ -27,6 +28,7 @@ def test_the_kinds_of_one_line_error_are_user_errors():
     assert issubclass(ModelSpecError, UserError) and issubclass(ModelSpecError, ValueError)
     assert issubclass(ModelLoadError, UserError) and issubclass(ModelLoadError, RuntimeError)
     assert issubclass(NoHealthyScorer, UserError) and issubclass(NoHealthyScorer, ScoringError)
+    assert issubclass(ExperimentError, UserError) and issubclass(ExperimentError, RuntimeError)
 
 
 def test_a_json_file_is_replaced_whole_and_synced(tmp_path, monkeypatch):

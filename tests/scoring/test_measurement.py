@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import gotools
+from benchmarks import go_test_json
 from scoring.client import ScoringClient
 from scoring.local_server import LocalScoringServer
 from tests.sample import SAMPLE_REPOS
@@ -132,12 +133,7 @@ def plain_go_test(
         text=True,
         check=False,
     )
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    action = {"pass": "passed", "fail": "failed", "skip": "skipped"}
-    for line in run.stdout.splitlines():
-        event = json.loads(line)
-        if event.get("Test") and "/" not in event["Test"] and event["Action"] in action:
-            counts[action[event["Action"]]] += 1
+    counts = go_test_json.top_level_counts(go_test_json.events(run.stdout))
     profile = pkg_dir / "c.out"
     coverage = gotools.run("cover", profile=str(profile), dir=str(pkg_dir))["coverage"]
     blocks = [line.rsplit(" ", 1)[0] for line in profile.read_text().splitlines()[1:]]
@@ -164,15 +160,30 @@ def instrumented_blocks(pkg_dir: Path, out: Path) -> list[str]:
     )
 
 
+def mathx_beside_go_test(
+    client: ScoringClient, repos: Path, scratch: Path, source: str
+) -> tuple[dict, dict, float | None]:
+    """The scorer's result for a test file of the sample's mathx, and go test's counts, coverage."""
+    case = Case(repo="gotest-sample/mathx", package=".", module=".", test_file="mathx_test.go")
+    item = {"repo": case.repo, "package": ".", "completion": f"```go\n{source}\n```"}
+    result = client.score([item])[0]
+    counts, coverage, _ = plain_go_test(repos, case, scratch, source)
+    return result, counts, coverage
+
+
+def assert_scored_as_go_test(result: dict, counts: dict, coverage: float | None) -> None:
+    assert result["status"] == "ok", result["detail"]
+    assert result["tests"] == counts, result["detail"]
+    assert result["coverage"] == coverage
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_counts_coverage_and_blocks_are_go_tests(client, repos, case, tmp_path):
     source = (repos / case.repo / case.package / case.test_file).read_text()
     item = {"repo": case.repo, "package": case.package, "completion": f"```go\n{source}\n```"}
     result = client.score([item])[0]
     counts, coverage, blocks = plain_go_test(repos, case, tmp_path / "plain")
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == counts, result["detail"]
-    assert result["coverage"] == coverage
+    assert_scored_as_go_test(result, counts, coverage)
     assert instrumented_blocks(repos / case.repo / case.package, tmp_path / "ours") == blocks
 
 
@@ -221,14 +232,9 @@ func FuzzIsPrime(f *testing.F) {
 	})
 }
 """
-    case = Case(repo="gotest-sample/mathx", package=".", module=".", test_file="mathx_test.go")
-    item = {"repo": case.repo, "package": ".", "completion": f"```go\n{source}\n```"}
-    result = client.score([item])[0]
-    counts, coverage, _ = plain_go_test(repos, case, tmp_path, source)
+    result, counts, coverage = mathx_beside_go_test(client, repos, tmp_path, source)
     assert counts == {"passed": 3, "failed": 2, "skipped": 0}  # what go test -json says
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == counts, result["detail"]
-    assert result["coverage"] == coverage
+    assert_scored_as_go_test(result, counts, coverage)
 
 
 def test_a_panicking_example_keeps_its_coverage_as_go_test_does(client, repos, tmp_path):
@@ -257,12 +263,7 @@ func ExampleGCD() {
 	// Output: 4
 }
 """
-    case = Case(repo="gotest-sample/mathx", package=".", module=".", test_file="mathx_test.go")
-    item = {"repo": case.repo, "package": ".", "completion": f"```go\n{source}\n```"}
-    result = client.score([item])[0]
-    counts, coverage, _ = plain_go_test(repos, case, tmp_path, source)
+    result, counts, coverage = mathx_beside_go_test(client, repos, tmp_path, source)
     assert counts == {"passed": 1, "failed": 1, "skipped": 0}  # ExampleGCD never runs
     assert coverage is not None and coverage > 0
-    assert result["status"] == "ok", result["detail"]
-    assert result["tests"] == counts, result["detail"]
-    assert result["coverage"] == coverage
+    assert_scored_as_go_test(result, counts, coverage)
