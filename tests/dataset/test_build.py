@@ -14,15 +14,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from datasets import load_from_disk
 
 import gotools
 from dataset import build
 from dataset.split import split_of
 from dataset.tokens import TokenCounter
-from tests.sample import ROOT, SAMPLE, SAMPLE_REPOS
+from tests.dataset.builds import LISTING, all_rows, decisions_of, rows_of, run_build
+from tests.sample import ROOT, SAMPLE_REPOS
 
-LISTING = SAMPLE / "listing.jsonl"
 INILEX = SAMPLE_REPOS / "gotest-sample" / "inilex"
 DESIGN_COLUMNS = {
     "prompt",
@@ -34,23 +33,6 @@ DESIGN_COLUMNS = {
     "revision",
     "granularity",
 }
-
-
-def run_build(out: Path, repos: Path, *extra: str, listing: Path = LISTING) -> dict:
-    args = ["--listing", str(listing), "--out", str(out), "--repos-dir", str(repos), *extra]
-    if "--source" not in extra:
-        args += ["--source", "dir", "--source-dir", str(SAMPLE_REPOS)]
-    assert build.main(args) == 0
-    return json.loads((out / "counts.json").read_text())
-
-
-def rows_of(out: Path) -> dict[str, list[dict]]:
-    dataset = load_from_disk(str(out))
-    return {name: dataset[name].to_list() for name in ("train", "test")}
-
-
-def decisions_of(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "decisions.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +75,6 @@ def test_each_filter_drops_its_sample_case_and_nothing_else(sample, repo, path, 
         (r["repo"], os.path.normpath(f"{r['package']}/{r['target_file']}")) for r in all_rows(out)
     }
     assert ((repo, path) in targeted) == (reason is None)
-
-
-def all_rows(out: Path) -> list[dict]:
-    rows = rows_of(out)
-    return rows["train"] + rows["test"]
 
 
 def test_the_parse_error_drops_its_package_and_the_repo_without_go_mod_is_dropped(sample):

@@ -10,23 +10,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from datasets import load_from_disk
 
 from dataset import build
 from dataset.pipeline import ray_runtime_env
-from tests.sample import SAMPLE, SAMPLE_REPOS
-
-LISTING = SAMPLE / "listing.jsonl"
+from tests.dataset.builds import LISTING, rows_of
+from tests.sample import SAMPLE_REPOS
 
 
 def run_build(out: Path, repos: Path, *extra: str) -> int:
     args = ["--listing", str(LISTING), "--out", str(out), "--repos-dir", str(repos)]
     return build.main([*args, "--source", "dir", "--source-dir", str(SAMPLE_REPOS), *extra])
-
-
-def rows_of(out: Path) -> dict[str, list[dict]]:
-    dataset = load_from_disk(str(out))
-    return {name: dataset[name].to_list() for name in ("train", "test")}
 
 
 @pytest.fixture(scope="module")

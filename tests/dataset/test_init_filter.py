@@ -8,8 +8,7 @@ import subprocess
 import pytest
 
 import gotools
-from dataset import build
-from tests.dataset.test_build import all_rows, decisions_of
+from tests.dataset.builds import all_rows, build_repo, decisions_of
 
 REPO = {
     "go.mod": "module example.com/tool\n\ngo 1.22\n",
@@ -82,24 +81,8 @@ func Scaled(n int) int { return n * base * *limit }
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    base = tmp_path_factory.mktemp("init-filter")
-    source = base / "source"
-    for name, text in REPO.items():
-        path = source / "owner" / "tool" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    listing = base / "listing.jsonl"
-    listing.write_text(
-        "".join(
-            json.dumps({"repo_name": "owner/tool", "revision_id": "r1", "path": f"/{name}"}) + "\n"
-            for name in REPO
-            if name.endswith(".go")
-        )
-    )
-    out = base / "out"
-    args = ["--listing", str(listing), "--source", "dir", "--source-dir", str(source)]
-    assert build.main([*args, "--out", str(out), "--repos-dir", str(base / "repos")]) == 0
-    return source / "owner" / "tool", out
+    built = build_repo(tmp_path_factory.mktemp("init-filter"), "owner/tool", REPO)
+    return built.source, built.out
 
 
 def test_flag_parsing_and_exiting_initialisers_are_dropped_by_name(built):

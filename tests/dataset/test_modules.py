@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from dataset import build
 from dataset.tokens import TokenCounter
-from tests.dataset.test_build import all_rows, decisions_of
+from tests.dataset.builds import all_rows, build_repo, decisions_of
 
 GOOD = {
     "go.mod": "module example.com/multi\n\ngo 1.22\n",
@@ -32,22 +29,7 @@ GOOD = {
 @pytest.fixture
 def multi(tmp_path, monkeypatch):
     monkeypatch.setenv("GOPROXY", "off")  # offline: the unresolved requirement fails at once
-    source = tmp_path / "source"
-    for name, text in GOOD.items():
-        path = source / "owner" / "multi" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    listing = tmp_path / "listing.jsonl"
-    rows = [
-        {"repo_name": "owner/multi", "revision_id": "r1", "path": f"/{name}"}
-        for name in GOOD
-        if name.endswith(".go")
-    ]
-    listing.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = tmp_path / "out"
-    args = ["--listing", str(listing), "--source", "dir", "--source-dir", str(source)]
-    assert build.main([*args, "--out", str(out), "--repos-dir", str(tmp_path / "repos")]) == 0
-    return out
+    return build_repo(tmp_path, "owner/multi", GOOD).out
 
 
 def test_each_module_is_judged_alone(multi):

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from dataset import build, refilter
+from dataset import refilter
 from dataset.filters import MAX_PACKAGE_SOURCE_BYTES
-from tests.dataset.test_build import all_rows, decisions_of
+from tests.dataset.builds import all_rows, build_repo, decisions_of
 from tests.dataset.test_size_filter import padded
 
 
@@ -27,23 +27,8 @@ FILES = {
 
 @pytest.fixture
 def built(tmp_path):
-    source = tmp_path / "source"
-    for name, text in FILES.items():
-        path = source / "owner" / "three" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    listing = tmp_path / "listing.jsonl"
-    listing.write_text(
-        "".join(
-            json.dumps({"repo_name": "owner/three", "revision_id": "r1", "path": f"/{name}"}) + "\n"
-            for name in FILES
-            if name.endswith(".go")
-        )
-    )
-    out, repos = tmp_path / "out", tmp_path / "repos"
-    args = ["--listing", str(listing), "--source", "dir", "--source-dir", str(source)]
-    assert build.main([*args, "--out", str(out), "--repos-dir", str(repos)]) == 0
-    return out, repos / "owner" / "three"
+    built = build_repo(tmp_path, "owner/three", FILES)
+    return built.out, built.repo
 
 
 def test_rows_of_packages_that_fail_now_are_dropped_with_their_reason(built, capsys):

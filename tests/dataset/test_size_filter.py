@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-from dataset import build
 from dataset.filters import MAX_PACKAGE_SOURCE_BYTES, judge_files
-from tests.dataset.test_build import all_rows, decisions_of
+from tests.dataset.builds import all_rows, build_repo, decisions_of
 
 SMALL = """package table
 
@@ -46,23 +43,7 @@ def test_a_build_drops_a_too_large_package_and_keeps_the_others(tmp_path):
         "huge/table.go": SMALL.replace("package table", "package huge"),
         "huge/data.go": padded("huge", MAX_PACKAGE_SOURCE_BYTES),
     }
-    source = tmp_path / "source"
-    for name, text in files.items():
-        path = source / "owner" / "tables" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    listing = tmp_path / "listing.jsonl"
-    listing.write_text(
-        "".join(
-            json.dumps({"repo_name": "owner/tables", "revision_id": "r1", "path": f"/{name}"})
-            + "\n"
-            for name in files
-            if name.endswith(".go")
-        )
-    )
-    out = tmp_path / "out"
-    args = ["--listing", str(listing), "--source", "dir", "--source-dir", str(source)]
-    assert build.main([*args, "--out", str(out), "--repos-dir", str(tmp_path / "repos")]) == 0
+    out = build_repo(tmp_path, "owner/tables", files).out
     decisions = decisions_of(out)
     packages = {d["name"]: d["reason"] for d in decisions if d["stage"] == "packages"}
     assert packages == {"small": None, "huge": "too_large"}

@@ -16,7 +16,7 @@ from dataset.download import DownloadCache, DownloadError
 from dataset.extract import Limits
 from dataset.listing import RepoEntry
 from dataset.sources import GoProxySource, escape_module_path
-from tests.dataset.test_build import LISTING, all_rows, run_build
+from tests.dataset.builds import LISTING, all_rows, run_build
 from tests.sample import SAMPLE_REPOS
 
 SERVED = ("gotest-sample/mathx", "gotest-sample/lrucache", "gotest-sample/reqid")
