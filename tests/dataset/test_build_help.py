@@ -6,9 +6,7 @@ import re
 
 from dataset import build
 from dataset.sources import DEFAULT_GOPROXY
-from tests.sample import SAMPLE
-
-LISTING = SAMPLE / "listing.jsonl"
+from tests.dataset.builds import LISTING
 
 
 def help_blocks(monkeypatch) -> dict[str, str]:
