@@ -18,6 +18,7 @@ answer's p, c and m with scoring/reward.py (evaluation.formulas), and the two mu
 
 Written under --out: results.json (every completion's scores and every figure), results.md (the
 tables the README shows) and rewards.png. Intervals are 95% percentile bootstraps over groups.
+The figures are computed in comparisons.py, the tables and the plot drawn in report.py.
 """
 
 from __future__ import annotations
@@ -25,25 +26,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # the repo root: run as a script, not a module
 
-import numpy as np  # noqa: E402
+from comparisons import (  # noqa: E402
+    best_checks_nothing,
+    discrimination,
+    rank_correlations,
+    variant_table,
+)
+from report import markdown, plot  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import gotools  # noqa: E402
 from evaluation import formulas  # noqa: E402
-from evaluation.metrics import bootstrap_ratio_ci  # noqa: E402
 from scoring.client import ScoringClient  # noqa: E402
 from scoring.local_server import LocalScoringServer  # noqa: E402
 
 ROOT = HERE.parent.parent
 SAMPLE_REPOS = ROOT / "dataset" / "sample" / "repos"
-VARIANTS = ("own", "stripped", "wrong", "logged")
 # Items per request: small enough that the progress bar moves.
 BATCH = 8
 
@@ -168,233 +172,6 @@ def row(completion: Completion, by_formula: dict[str, dict]) -> dict:
         "rewards": {f: by_formula[f]["reward"] for f in formulas.FORMULAS},
         "recomputed": recomputed,
     }
-
-
-# Figures ----------------------------------------------------------------------------------------
-
-
-def interval(values_by_group: dict[str, list[float]], resamples: int, seed: int) -> dict:
-    """Mean of the values and its bootstrap interval over groups."""
-    groups = [v for v in values_by_group.values() if v]
-    if not groups:
-        return {"mean": None, "ci": None, "n": 0}
-    sums, counts = [sum(v) for v in groups], [len(v) for v in groups]
-    ci = bootstrap_ratio_ci(sums, counts, resamples=resamples, seed=seed)
-    return {"mean": sum(sums) / sum(counts), "ci": list(ci) if ci else None, "n": sum(counts)}
-
-
-def by_group(rows: list[dict], value) -> dict[str, list[float]]:
-    grouped: dict[str, list[float]] = defaultdict(list)
-    for r in rows:
-        v = value(r)
-        if v is not None:
-            grouped[r["group"]].append(float(v))
-    return grouped
-
-
-def variant_table(rows: list[dict], resamples: int, seed: int) -> dict:
-    """Per variant: each formula's mean reward, the mean mutation score, the statuses."""
-    table = {}
-    for variant in VARIANTS:
-        mine = [r for r in rows if r["variant"] == variant and r["rewards"]["coverage"] is not None]
-        if not mine:
-            continue
-        statuses: dict[str, int] = defaultdict(int)
-        for r in mine:
-            statuses[r["status"]] += 1
-        table[variant] = {
-            "completions": len(mine),
-            "checks_nothing": sum(r["checks_nothing"] for r in mine),
-            "statuses": dict(sorted(statuses.items())),
-            "mutation_score": interval(
-                by_group(mine, lambda r: r["mutation_score"]), resamples, seed
-            ),
-            **{
-                f"reward_{f}": interval(
-                    by_group(mine, lambda r, f=f: r["rewards"][f]), resamples, seed
-                )
-                for f in formulas.FORMULAS
-            },
-        }
-    return table
-
-
-def ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks from 1, ties given their mean rank."""
-    order = np.argsort(values, kind="stable")
-    ranked = np.empty(len(values))
-    ranked[order] = np.arange(1, len(values) + 1)
-    for value in np.unique(values):
-        tied = values == value
-        ranked[tied] = ranked[tied].mean()
-    return ranked
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
-    ra, rb = ranks(a), ranks(b)
-    if len(a) < 2 or ra.std() == 0 or rb.std() == 0:
-        return None
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def rank_correlations(rows: list[dict], resamples: int, seed: int) -> dict:
-    """Spearman's rank correlation of each pair of formulas over every scored completion, with a
-    bootstrap interval that resamples groups."""
-    scored = [r for r in rows if r["rewards"]["coverage"] is not None]
-    groups = sorted({r["group"] for r in scored})
-    members = {g: [i for i, r in enumerate(scored) if r["group"] == g] for g in groups}
-    rng = np.random.default_rng(seed)
-    draws = [rng.integers(0, len(groups), len(groups)) for _ in range(resamples)]
-    out = {}
-    fs = formulas.FORMULAS
-    for i, a in enumerate(fs):
-        for b in fs[i + 1 :]:
-            va = np.array([r["rewards"][a] for r in scored], dtype=float)
-            vb = np.array([r["rewards"][b] for r in scored], dtype=float)
-            stats = []
-            for draw in draws:
-                picked = [k for g in draw for k in members[groups[g]]]
-                value = spearman(va[picked], vb[picked])
-                if value is not None:
-                    stats.append(value)
-            ci = list(np.percentile(stats, [2.5, 97.5])) if stats else None
-            out[f"{a} ~ {b}"] = {"spearman": spearman(va, vb), "ci": ci, "n": len(scored)}
-    return out
-
-
-def best_checks_nothing(rows: list[dict], resamples: int, seed: int) -> dict:
-    """Per formula: over groups with a completion that checks nothing and one that checks, the
-    share of the group's best-paid completions (ties shared) that check nothing."""
-    out = {}
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        if r["rewards"]["coverage"] is not None:
-            grouped[r["group"]].append(r)
-    mixed = {g: rs for g, rs in grouped.items() if len({r["checks_nothing"] for r in rs}) == 2}
-    for f in formulas.FORMULAS:
-        shares = {}
-        for g, rs in mixed.items():
-            top = max(r["rewards"][f] for r in rs)
-            best = [r for r in rs if r["rewards"][f] == top]
-            shares[g] = [sum(r["checks_nothing"] for r in best) / len(best)]
-        out[f] = {**interval(shares, resamples, seed), "groups": len(mixed)}
-    return out
-
-
-def discrimination(rows: list[dict], resamples: int, seed: int) -> dict:
-    """The sample's own tests against the same tests without their checks: mean mutation score
-    and each formula's reward of each, and their paired difference (own - stripped) per group."""
-    own = {r["group"]: r for r in rows if r["variant"] == "own"}
-    stripped = {r["group"]: r for r in rows if r["variant"] == "stripped"}
-    shared = sorted(set(own) & set(stripped))
-    figures = {}
-    columns = {"mutation_score": lambda r: r["mutation_score"]}
-    columns |= {f"reward_{f}": (lambda r, f=f: r["rewards"][f]) for f in formulas.FORMULAS}
-    for name, value in columns.items():
-        pairs = [(value(own[g]), value(stripped[g])) for g in shared]
-        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
-        differences = [a - b for a, b in pairs]
-        ci = bootstrap_ratio_ci(differences, [1] * len(differences), resamples=resamples, seed=seed)
-        figures[name] = {
-            "own": float(np.mean([a for a, _ in pairs])) if pairs else None,
-            "stripped": float(np.mean([b for _, b in pairs])) if pairs else None,
-            "difference": float(np.mean(differences)) if differences else None,
-            "difference_ci": list(ci) if ci else None,
-            "packages": len(pairs),
-        }
-    return figures
-
-
-# Report -----------------------------------------------------------------------------------------
-
-
-def number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def with_ci(figure: dict) -> str:
-    ci = figure.get("ci")
-    return number(figure["mean"]) + ("" if not ci else f" [{ci[0]:.3f}, {ci[1]:.3f}]")
-
-
-def markdown(results: dict) -> str:
-    fs = formulas.FORMULAS
-    lines = ["### Mean reward of each variant under each formula", ""]
-    lines += ["| variant | completions | check nothing | mutation score | "
-              + " | ".join(fs) + " |", "|" + " --- |" * (4 + len(fs))]  # fmt: skip
-    for variant, t in results["variants"].items():
-        cells = [
-            variant,
-            str(t["completions"]),
-            str(t["checks_nothing"]),
-            with_ci(t["mutation_score"]),
-            *(with_ci(t[f"reward_{f}"]) for f in fs),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "### Discrimination: the sample's own tests against the same tests without checks",
-        "",
-    ]
-    lines += ["| figure | own tests | checks removed | own - removed [95% CI] | packages |",
-              "| --- | --- | --- | --- | --- |"]  # fmt: skip
-    for name, d in results["discrimination"].items():
-        ci = d["difference_ci"]
-        diff = number(d["difference"]) + ("" if not ci else f" [{ci[0]:+.3f}, {ci[1]:+.3f}]")
-        lines.append(
-            f"| {name} | {number(d['own'])} | {number(d['stripped'])} | {diff} | {d['packages']} |"
-        )
-    lines += ["", "### Rank correlation between formulas (Spearman, over every completion)", ""]
-    lines += ["| formulas | Spearman [95% CI] | completions |", "| --- | --- | --- |"]
-    for pair, c in results["rank_correlations"].items():
-        ci = c["ci"]
-        value = number(c["spearman"]) + ("" if not ci else f" [{ci[0]:.3f}, {ci[1]:.3f}]")
-        lines.append(f"| {pair} | {value} | {c['n']} |")
-    lines += ["", "### How often a formula's best completion of a group checks nothing", ""]
-    lines += ["| formula | share of the best that check nothing [95% CI] | groups |",
-              "| --- | --- | --- |"]  # fmt: skip
-    for f, b in results["best_checks_nothing"].items():
-        lines.append(f"| {f} | {with_ci(b)} | {b['groups']} |")
-    for group, why in results["left_out"].items():
-        lines += ["", f"Left out: {group} ({why})."]
-    agree = results["recomputed_agree"]
-    lines += [
-        "",
-        "Rewards recomputed from p, c, m with scoring/reward.py agree with the scorer's: "
-        f"{agree['agree']} of {agree['compared']}.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def plot(results: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fs = formulas.FORMULAS
-    variants = list(results["variants"])
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / (len(fs) + 1)
-    for i, name in enumerate(["mutation_score", *(f"reward_{f}" for f in fs)]):
-        means, errors = [], [[], []]
-        for v in variants:
-            figure = results["variants"][v][name]
-            mean = figure["mean"] if figure["mean"] is not None else np.nan
-            ci = figure["ci"] or [mean, mean]
-            means.append(mean)
-            errors[0].append(mean - ci[0])
-            errors[1].append(ci[1] - mean)
-        positions = np.arange(len(variants)) + i * width
-        label = "mutation score" if name == "mutation_score" else name.removeprefix("reward_")
-        ax.bar(positions, means, width, yerr=errors, capsize=3, label=label)
-    ax.set_xticks(np.arange(len(variants)) + width * len(fs) / 2, variants)
-    ax.set(ylim=(0, 1.05), ylabel="mean (95% CI over groups)",
-           title="What each formula pays each kind of test")  # fmt: skip
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> dict:
