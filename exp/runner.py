@@ -11,9 +11,10 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -85,6 +86,22 @@ def scorer(repos_dir: Path, url: str | None, log_path: Path) -> Iterator[str]:
             yield server.url
     except ScorerStartError as err:
         raise ExperimentError(f"{first_line(err)} (log: {log_path})") from err
+
+
+def write_results(out: Path, results: dict, markdown: str) -> None:
+    """results.json (every figure; what JSON cannot hold, as its text) and results.md (tables)."""
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    (out / "results.md").write_text(markdown)
+
+
+def run_script(name: str, main: Callable[[], int]) -> NoReturn:
+    """Runs an experiment's main as its script: a failed step or ^C ends it in one line, named."""
+    try:
+        sys.exit(main())
+    except ExperimentError as err:
+        sys.exit(f"{name}: {err}")
+    except KeyboardInterrupt:
+        sys.exit(f"{name}: interrupted")
 
 
 def read_json(path: Path) -> object:

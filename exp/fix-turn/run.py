@@ -38,8 +38,10 @@ from exp.runner import (  # noqa: E402
     model_path,
     override_flags,
     run_command,
+    run_script,
     scorer,
     step_metrics,
+    write_results,
 )
 
 RECIPE = HERE / "recipes" / "demo.yaml"
@@ -290,17 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         },
         "evaluation": evaluation,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / "results.md").write_text(table(results))
-    print(table(results))
+    markdown = table(results)
+    write_results(out, results, markdown)
+    print(markdown)
     print(f"results in {out}: results.json, results.md")
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ExperimentError as err:
-        sys.exit(f"fix-turn: {err}")
-    except KeyboardInterrupt:
-        sys.exit("fix-turn: interrupted")
+    run_script("fix-turn", main)

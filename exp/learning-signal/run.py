@@ -16,7 +16,6 @@ their own samples). It writes results.json, results.md and reward-per-step.png u
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -25,7 +24,6 @@ sys.path.insert(0, str(HERE.parent.parent))  # the repo root: run as a script, n
 
 from exp.runner import (  # noqa: E402
     ROOT,
-    ExperimentError,
     bootstrap_difference,
     flags,
     model_path,
@@ -33,8 +31,10 @@ from exp.runner import (  # noqa: E402
     read_json,
     read_jsonl,
     run_command,
+    run_script,
     scorer,
     step_metrics,
+    write_results,
 )
 
 RECIPES = HERE / "recipes"
@@ -333,18 +333,13 @@ def main(argv: list[str] | None = None) -> int:
             for name, summary in (("train_split", on_train), ("heldout", heldout))
         },
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / "results.md").write_text(table(results))
+    markdown = table(results)
+    write_results(out, results, markdown)
     plot(histories, out / "reward-per-step.png")
-    print(table(results))
+    print(markdown)
     print(f"results in {out}: results.json, results.md, reward-per-step.png")
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except ExperimentError as err:
-        sys.exit(f"learning-signal: {err}")
-    except KeyboardInterrupt:
-        sys.exit("learning-signal: interrupted")
+    run_script("learning-signal", main)

@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the repo root: run as a script, not a module
 
 import gotools  # noqa: E402
 from common.errors import first_line  # noqa: E402

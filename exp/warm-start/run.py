@@ -34,8 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))  # the repo root: run as a script, not a module
 
 from report import markdown, plot, results_of  # noqa: E402
 

@@ -3,33 +3,18 @@ smallest size."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 import gotools
 
-ROOT = Path(__file__).resolve().parents[2]
-EXP = ROOT / "exp" / "warm-start"
-
 pytestmark = pytest.mark.slow
 
 
-def load(name: str):
-    """A script of exp/warm-start (its folder name is no package name) as a module."""
-    sys.path.insert(0, str(EXP))
-    spec = importlib.util.spec_from_file_location(name, EXP / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_mined_pairs_are_the_tests_that_call_the_target(sample_dataset, sample_scorer, tmp_path):
-    mine = load("mine")
+    mine = importlib.import_module("mine")
     dataset, repos = sample_dataset
     rows = [
         r
@@ -68,7 +53,7 @@ def test_mined_pairs_are_the_tests_that_call_the_target(sample_dataset, sample_s
 
 
 def test_the_experiment_runs_end_to_end_at_its_smallest_size(sample_dataset, tmp_path):
-    run = load("run")
+    run = importlib.import_module("run")
     dataset, repos = sample_dataset
     out, results = tmp_path / "work", tmp_path / "results"
     run.main(
