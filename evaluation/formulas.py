@@ -1,9 +1,9 @@
-"""A scored sample's reward under every formula, and its mutation score, from the scorer's result.
+"""A scored sample's reward under every formula, from the scorer's result.
 
 The formulas are the scorer's own (scoring.reward); this module only feeds them what a result
-says: the pass share p (from `tests`), the coverage c and the mutation score m (`mutation.score`,
-read tolerantly: a scorer that predates it sends none). A sample that did not run (any status
-but `ok`) keeps the scorer's reward under every formula: 0, or null for the scorer's `error`.
+says: the pass share p (from `tests`), the coverage c and the mutation score m (as
+scoring.figures reads it). A sample that did not run (any status but `ok`) keeps the scorer's
+reward under every formula: 0, or null for the scorer's `error`.
 
 The mutation score is measured only when the item asked for a formula that uses it, so a reward
 that needs m is null (unknown) for a sample scored under `coverage`. To report every formula,
@@ -48,19 +48,6 @@ def measuring(formula: str) -> str:
     return formula if uses_mutation(formula) else formulas.Formula.mutation.value
 
 
-def mutation_score(result: dict) -> float | None:
-    """The result's mutation score: null when it was not measured or could not be (no test
-    passed, nothing to mutate)."""
-    mutation = result.get("mutation")
-    return None if not mutation else mutation.get("score")
-
-
-def mean_mutation_score(results: Iterable[dict]) -> float | None:
-    """Mean mutation score over the scored results that have one."""
-    scores = [mutation_score(r) for r in figures.scored(results)]
-    return figures.mean([float(s) for s in scores if s is not None])
-
-
 def rewards(result: dict, asked: str | None) -> dict[str, float | None]:
     """The result's reward under each formula, given the formula its item asked for (None: the
     server's default, taken to be `coverage`, which measures no mutation score)."""
@@ -70,7 +57,11 @@ def rewards(result: dict, asked: str | None) -> dict[str, float | None]:
     measured = asked is not None and uses_mutation(asked)
     return {
         formula: formula_reward(
-            formula, tests["passed"], tests["failed"], result["coverage"], mutation_score(result)
+            formula,
+            tests["passed"],
+            tests["failed"],
+            result["coverage"],
+            figures.mutation_score(result),
         )
         if measured or not uses_mutation(formula)
         else None

@@ -112,7 +112,7 @@ def model_metrics(records: Sequence[dict], *, resamples: int = 2000, seed: int =
         "reward": figures.mean([float(r["reward"]) for r in scored]),
         "reward_ci": list(interval) if interval else None,
         **figures.rates(records),
-        "mutation_score": formulas.mean_mutation_score(scored),
+        "mutation_score": figures.mean_mutation_score(scored),
         **{f"reward_{name}": value for name, value in formulas.mean_rewards(scored).items()},
         "targets_with_ok": figures.share([t in targets_ok for t in per_target]),
         "status_counts": figures.status_counts(records),

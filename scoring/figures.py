@@ -2,8 +2,8 @@
 
 Training logs these figures of each batch (under `scorer/`), and the evaluation reports them per
 model, so that a figure of one name means the same in both. A result is the scorer's answer to
-one item (a dict with `status`, `tests`, `coverage`, `assertions`), or an evaluation record that
-holds one.
+one item (a dict with `status`, `tests`, `coverage`, `assertions`, and `mutation` where it was
+measured), or an evaluation record that holds one.
 
 A result with status `error` is a failure of the scorer, not of the model: it counts in the
 status shares and is left out of every other figure. A rate is None when no result counts
@@ -81,6 +81,20 @@ def rates(results: Sequence[dict]) -> dict[str, float | None]:
         "coverage_runnable": mean([r["coverage"] or 0.0 for r in runnable]),
         "no_assertion_share": share([r.get("assertions") == 0 for r in runnable]),
     }
+
+
+def mutation_score(result: dict) -> float | None:
+    """The result's mutation score (`mutation.score`, read tolerantly: a scorer that predates it
+    sends none): null when it was not measured or could not be (no test passed, nothing to
+    mutate)."""
+    mutation = result.get("mutation")
+    return None if not mutation else mutation.get("score")
+
+
+def mean_mutation_score(results: Iterable[dict]) -> float | None:
+    """Mean mutation score over the scored results that have one."""
+    scores = [mutation_score(r) for r in scored(results)]
+    return mean([float(s) for s in scores if s is not None])
 
 
 def status_counts(results: Iterable[dict]) -> dict[str, int]:

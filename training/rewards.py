@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evaluation.formulas import check_formula, mean_mutation_score
+from evaluation.formulas import check_formula
 from scoring import figures
 from scoring.client import AsyncScoringClient
 
@@ -36,7 +36,7 @@ def batch_figures(results: list[dict]) -> dict[str, float]:
     result counts towards are left out."""
     rates = {
         **figures.rates(results),
-        "mutation_score": mean_mutation_score(results),
+        "mutation_score": figures.mean_mutation_score(results),
     }
     rates = {name: value for name, value in rates.items() if value is not None}
     shares = {f"status/{status}": value for status, value in figures.status_shares(results).items()}

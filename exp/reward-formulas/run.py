@@ -43,6 +43,7 @@ from tqdm import tqdm  # noqa: E402
 
 import gotools  # noqa: E402
 from evaluation import formulas  # noqa: E402
+from scoring import figures  # noqa: E402
 from scoring.client import ScoringClient  # noqa: E402
 from scoring.local_server import LocalScoringServer  # noqa: E402
 
@@ -168,7 +169,7 @@ def row(completion: Completion, by_formula: dict[str, dict]) -> dict:
         "tests": measured["tests"],
         "coverage": measured["coverage"],
         "mutation": measured.get("mutation"),
-        "mutation_score": formulas.mutation_score(measured),
+        "mutation_score": figures.mutation_score(measured),
         "rewards": {f: by_formula[f]["reward"] for f in formulas.FORMULAS},
         "recomputed": recomputed,
     }
