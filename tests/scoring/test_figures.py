@@ -78,3 +78,21 @@ def test_a_record_with_a_plain_or_enum_status_is_judged_alike():
     plain = figures.rates([result("ok", passed=1), result("no_code")])
     enum = figures.rates([result(Status.ok, passed=1), result(Status.no_code)])
     assert plain == enum and plain["run_rate"] == 0.5
+
+
+def test_the_mutation_score_is_read_tolerantly_and_averaged_over_scored_results():
+    measured = {**result("ok", passed=1), "mutation": {"killed": 3, "total": 4, "score": 0.75}}
+    nothing_to_mutate = {
+        **result("ok", passed=1),
+        "mutation": {"killed": 0, "total": 0, "score": None},
+    }
+    older_scorer = result("ok", passed=1)  # a scorer that predates the mutation score
+    assert figures.mutation_score(measured) == 0.75
+    assert figures.mutation_score(nothing_to_mutate) is None
+    assert figures.mutation_score(older_scorer) is None
+    low = {**measured, "mutation": {"killed": 1, "total": 4, "score": 0.25}}
+    # A scorer error is no result of the model's: its score, even if sent, does not count.
+    error = {**result("error"), "mutation": {"killed": 4, "total": 4, "score": 1.0}}
+    batch_ = [measured, low, nothing_to_mutate, older_scorer, error]
+    assert figures.mean_mutation_score(batch_) == pytest.approx(0.5)
+    assert figures.mean_mutation_score([older_scorer, nothing_to_mutate]) is None
