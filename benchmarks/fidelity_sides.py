@@ -52,16 +52,8 @@ class Run:
 
 
 def go(args: list[str], cwd: Path, timeout: float, extra: dict | None = None):
-    env = gotools.go_env({"GOPROXY": "off", "GOFLAGS": "-mod=mod", **(extra or {})})
-    return subprocess.run(
-        [str(gotools.go_binary()), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    env = {"GOPROXY": "off", "GOFLAGS": "-mod=mod", **(extra or {})}
+    return gotools.run_go(args, cwd, env=env, timeout=timeout)
 
 
 class Listing:

@@ -49,17 +49,9 @@ class Module:
 
 def go(args: list[str], cwd: Path, *, offline: bool = True) -> subprocess.CompletedProcess:
     """Runs the pinned go command; offline (GOPROXY=off) unless downloading is the point."""
-    env = gotools.go_env({"GOPROXY": "off"} if offline else None)
+    env = {"GOPROXY": "off"} if offline else None
     try:
-        return subprocess.run(
-            [str(gotools.go_binary()), *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=GO_TIMEOUT_S,
-            check=False,
-        )
+        return gotools.run_go(args, cwd, env=env, timeout=GO_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(args, 124, "", f"go {args[0]} timed out")
 

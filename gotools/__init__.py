@@ -67,6 +67,26 @@ def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def run_go(
+    args: list[str],
+    cwd: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess:
+    """Runs the pinned go command in `go_env(env)`, its output captured as text, never raising on
+    a failed command."""
+    return subprocess.run(
+        [str(go_binary()), *args],
+        cwd=cwd,
+        env=go_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def helper_binary() -> Path:
     if not HELPER.exists():
         raise GoToolsError(f"the Go helper is not built ({HELPER}): run `make setup`")

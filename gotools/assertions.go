@@ -54,9 +54,7 @@ func (c *counter) file(f *ast.File) {
 		case *ast.FuncDecl:
 			fs := file.inner()
 			c.declareFields(fs, d.Recv)
-			c.declareFields(fs, d.Type.TypeParams)
-			c.declareFields(fs, d.Type.Params)
-			c.declareFields(fs, d.Type.Results)
+			c.declareSignature(fs, d.Type)
 			if d.Body != nil {
 				c.walk(fs, d.Body)
 			}
@@ -199,6 +197,14 @@ func (c *counter) declareFields(s *scope, fl *ast.FieldList) {
 	}
 }
 
+// declareSignature declares a function's type parameters, parameters and
+// named results, which its body sees.
+func (c *counter) declareSignature(s *scope, ft *ast.FuncType) {
+	c.declareFields(s, ft.TypeParams)
+	c.declareFields(s, ft.Params)
+	c.declareFields(s, ft.Results)
+}
+
 func (c *counter) declareSpecs(s *scope, d *ast.GenDecl) {
 	for _, spec := range d.Specs {
 		switch spec := spec.(type) {
@@ -321,9 +327,7 @@ func (c *counter) walk(s *scope, n ast.Node) {
 		switch n := n.(type) {
 		case *ast.FuncLit:
 			fs := s.inner()
-			c.declareFields(fs, n.Type.TypeParams)
-			c.declareFields(fs, n.Type.Params)
-			c.declareFields(fs, n.Type.Results)
+			c.declareSignature(fs, n.Type)
 			c.walk(fs, n.Body)
 			return false
 
@@ -332,19 +336,11 @@ func (c *counter) walk(s *scope, n ast.Node) {
 			return false
 
 		case *ast.IfStmt:
-			is := s.inner()
-			c.walk(is, n.Init)
-			c.walk(is, n.Cond)
-			c.walk(is, n.Body)
-			c.walk(is, n.Else)
+			c.walkEach(s.inner(), n.Init, n.Cond, n.Body, n.Else)
 			return false
 
 		case *ast.ForStmt:
-			fs := s.inner()
-			c.walk(fs, n.Init)
-			c.walk(fs, n.Cond)
-			c.walk(fs, n.Post)
-			c.walk(fs, n.Body)
+			c.walkEach(s.inner(), n.Init, n.Cond, n.Post, n.Body)
 			return false
 
 		case *ast.RangeStmt:
@@ -439,6 +435,14 @@ func (c *counter) walk(s *scope, n ast.Node) {
 		}
 		return true
 	})
+}
+
+// walkEach walks nodes in order, all in s: an if's or a for's header and
+// body share the one scope that the statement opens.
+func (c *counter) walkEach(s *scope, nodes ...ast.Node) {
+	for _, n := range nodes {
+		c.walk(s, n)
+	}
 }
 
 func (c *counter) walkStmts(s *scope, list []ast.Stmt) {

@@ -68,20 +68,9 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			var got []byte
-			if err := run(&out, tt.args); err != nil {
-				// Errors are compared too, with whether they are usage errors
-				// (exit status 2) or not (exit status 1).
-				got, _ = json.Marshal(map[string]any{
-					"error": err.Error(),
-					"usage": errors.As(err, new(usageError)),
-				})
-			} else {
-				got = out.Bytes()
-				if !bytes.HasSuffix(got, []byte("}\n")) || bytes.Count(got, []byte("\n")) != 1 {
-					t.Errorf("output is not one line of JSON: %q", got)
-				}
+			got, ok := commandAnswer(tt.args)
+			if ok && (!bytes.HasSuffix(got, []byte("}\n")) || bytes.Count(got, []byte("\n")) != 1) {
+				t.Errorf("output is not one line of JSON: %q", got)
 			}
 			compareGolden(t, tt.name, indentedJSON(t, got, testdata, tmp))
 		})
@@ -151,6 +140,22 @@ func stablePaths(out []byte, testdata, tmp string) []byte {
 		out = bytes.ReplaceAll(out, []byte(tmp), []byte("$TMP"))
 	}
 	return bytes.ReplaceAll(out, []byte(testdata), []byte("testdata"))
+}
+
+// commandAnswer runs args as the command line does and returns what the
+// goldens hold of it, and whether it succeeded: its output, or its error as
+// JSON with whether it is a usage error (exit status 2) or not (exit
+// status 1).
+func commandAnswer(args []string) (answer []byte, ok bool) {
+	var out bytes.Buffer
+	if err := run(&out, args); err != nil {
+		answer, _ = json.Marshal(map[string]any{
+			"error": err.Error(),
+			"usage": errors.As(err, new(usageError)),
+		})
+		return answer, false
+	}
+	return out.Bytes(), true
 }
 
 // indentedJSON is a command's JSON answer as its golden file holds it:

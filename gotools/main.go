@@ -97,45 +97,9 @@ var commands = []*command{
 			return dirFacts(a["dir"])
 		},
 	},
-	{
-		name:      "assertions",
-		synopsis:  "gotools assertions -src FILE",
-		args:      []string{"src"},
-		serveOnly: []string{"src_text", "name"},
-		do: func(a arguments) (any, error) {
-			src, name, err := source(a)
-			if err != nil {
-				return nil, err
-			}
-			return countAssertions(name, src), nil
-		},
-	},
-	{
-		name:      "strip-assertions",
-		synopsis:  "gotools strip-assertions -src FILE",
-		args:      []string{"src"},
-		serveOnly: []string{"src_text", "name"},
-		do: func(a arguments) (any, error) {
-			src, name, err := source(a)
-			if err != nil {
-				return nil, err
-			}
-			return stripAssertions(name, src), nil
-		},
-	},
-	{
-		name:      "wrong-expectation",
-		synopsis:  "gotools wrong-expectation -src FILE",
-		args:      []string{"src"},
-		serveOnly: []string{"src_text", "name"},
-		do: func(a arguments) (any, error) {
-			src, name, err := source(a)
-			if err != nil {
-				return nil, err
-			}
-			return wrongExpectation(name, src), nil
-		},
-	},
+	sourceCommand("assertions", countAssertions),
+	sourceCommand("strip-assertions", stripAssertions),
+	sourceCommand("wrong-expectation", wrongExpectation),
 	{
 		name:     "mutants",
 		synopsis: "gotools mutants -dir PKGDIR [-file F.go] [-func NAME] [-max N]",
@@ -187,6 +151,24 @@ var commands = []*command{
 		name:     "serve",
 		synopsis: "gotools serve",
 	},
+}
+
+// sourceCommand is a command that reads one Go source file, given as -src
+// or as serve's src_text, and reports on it alone.
+func sourceCommand[R any](name string, analyse func(filename string, src []byte) R) *command {
+	return &command{
+		name:      name,
+		synopsis:  "gotools " + name + " -src FILE",
+		args:      []string{"src"},
+		serveOnly: []string{"src_text", "name"},
+		do: func(a arguments) (any, error) {
+			src, filename, err := source(a)
+			if err != nil {
+				return nil, err
+			}
+			return analyse(filename, src), nil
+		},
+	}
 }
 
 func lookupCommand(name string) *command {

@@ -63,15 +63,11 @@ func TestMeasureGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
 			ar := new(txtar.Archive)
-			if err := run(&out, tt.args); err != nil {
-				got, _ := json.Marshal(map[string]any{"error": err.Error(), "usage": isUsage(err)})
-				out.Reset()
-				out.Write(got)
-			} else {
+			got, ok := commandAnswer(tt.args)
+			if ok {
 				var answer map[string]any
-				if err := json.Unmarshal(out.Bytes(), &answer); err != nil {
+				if err := json.Unmarshal(got, &answer); err != nil {
 					t.Fatal(err)
 				}
 				for _, field := range tt.texts {
@@ -79,11 +75,9 @@ func TestMeasureGolden(t *testing.T) {
 					ar.Files = append(ar.Files, txtar.File{Name: field, Data: []byte(text)})
 					delete(answer, field)
 				}
-				rest, _ := json.Marshal(answer)
-				out.Reset()
-				out.Write(rest)
+				got, _ = json.Marshal(answer)
 			}
-			answerJSON := indentedJSON(t, out.Bytes(), testdata, tmp)
+			answerJSON := indentedJSON(t, got, testdata, tmp)
 			ar.Files = append([]txtar.File{{Name: "answer.json", Data: answerJSON}}, ar.Files...)
 			for _, name := range tt.files {
 				data, err := os.ReadFile(filepath.Join(tmp, name))
@@ -95,11 +89,6 @@ func TestMeasureGolden(t *testing.T) {
 			compareGolden(t, tt.name, txtar.Format(ar))
 		})
 	}
-}
-
-func isUsage(err error) bool {
-	_, ok := err.(usageError)
-	return ok
 }
 
 // TestHarnessRecords builds package calc, instrumented, with each test file

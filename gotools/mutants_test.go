@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -134,24 +133,14 @@ func TestMutantsGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			var got []byte
-			err := run(&out, tt.args)
-			switch {
-			case err != nil:
-				got, _ = json.Marshal(map[string]any{
-					"error": err.Error(),
-					"usage": errors.As(err, new(usageError)),
-				})
-			case tt.source:
+			got, ok := commandAnswer(tt.args)
+			if ok && tt.source {
 				var res schemataResult
-				if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				if err := json.Unmarshal(got, &res); err != nil {
 					t.Fatal(err)
 				}
 				compareGolden(t, tt.name, []byte(fmt.Sprintf("// file %s, mutants %v\n%s", res.File, res.Mutants, res.Source)))
 				return
-			default:
-				got = out.Bytes()
 			}
 			compareGolden(t, tt.name, indentedJSON(t, got, testdata, tmp))
 		})

@@ -413,21 +413,22 @@ func (f *siteFinder) incDec(n *ast.IncDecStmt) {
 // evaluation has no effect.
 func (f *siteFinder) chooseStmtForm(s *site, stmt ast.Stmt, lhs ast.Expr, ifForm, helperForm form) bool {
 	start, end := f.file.rawPos(stmt.Pos()), f.file.rawPos(stmt.End())
-	if f.inStatementList(stmt) && start.Line == end.Line && !hasFuncLit(stmt) {
+	if f.inStatementList(stmt) && start.Line == end.Line && !hasNode[*ast.FuncLit](stmt) {
 		s.form = ifForm
 		return true
 	}
-	if f.isPure(lhs) && !hasFuncLit(lhs) {
+	if f.isPure(lhs) && !hasNode[*ast.FuncLit](lhs) {
 		s.form = helperForm
 		return true
 	}
 	return false
 }
 
-func hasFuncLit(n ast.Node) bool {
+// hasNode reports whether n holds a node of type T, n itself included.
+func hasNode[T ast.Node](n ast.Node) bool {
 	found := false
 	ast.Inspect(n, func(n ast.Node) bool {
-		if _, ok := n.(*ast.FuncLit); ok {
+		if _, ok := n.(T); ok {
 			found = true
 		}
 		return !found

@@ -49,7 +49,7 @@ func stripAssertions(filename string, src []byte) *strippedResult {
 			// The check goes; the calls in its arguments (often of the
 			// code under test) still run.
 			for _, arg := range call.Args {
-				if hasCall(arg) {
+				if hasNode[*ast.CallExpr](arg) {
 					cur.InsertBefore(discard(arg))
 				}
 			}
@@ -92,17 +92,6 @@ func emptyElse(s ast.Stmt) bool {
 	}
 	b, ok := s.(*ast.BlockStmt)
 	return ok && len(b.List) == 0
-}
-
-func hasCall(e ast.Expr) bool {
-	found := false
-	ast.Inspect(e, func(n ast.Node) bool {
-		if _, ok := n.(*ast.CallExpr); ok {
-			found = true
-		}
-		return !found
-	})
-	return found
 }
 
 // discard is `_ = e`.

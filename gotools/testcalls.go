@@ -47,14 +47,9 @@ const testCallsLoadMode = packages.NeedName | packages.NeedFiles | packages.Need
 // loadTestCalls maps the package's tests to the package's functions they
 // call, and each called function to a test file made of its tests.
 func loadTestCalls(dir, funcName string) (*testCallsResult, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := packageDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("testcalls: %w", err)
-	}
-	if fi, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("testcalls: %w", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("testcalls: %s is not a directory", dir)
 	}
 	cfg := &packages.Config{Mode: testCallsLoadMode, Dir: abs, Tests: true}
 	pkgs, err := packages.Load(cfg, ".")

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"path/filepath"
 	"testing"
 )
@@ -31,23 +28,8 @@ func TestTestCallsGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out bytes.Buffer
-			var got []byte
-			if err := run(&out, tt.args); err != nil {
-				got, _ = json.Marshal(map[string]any{
-					"error": err.Error(),
-					"usage": errors.As(err, new(usageError)),
-				})
-			} else {
-				got = out.Bytes()
-			}
-			got = stablePaths(got, testdata, tmp)
-			var indented bytes.Buffer
-			if err := json.Indent(&indented, got, "", "\t"); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, got)
-			}
-			indented.WriteByte('\n')
-			compareGolden(t, tt.name, indented.Bytes())
+			got, _ := commandAnswer(tt.args)
+			compareGolden(t, tt.name, indentedJSON(t, got, testdata, tmp))
 		})
 	}
 }

@@ -15,6 +15,7 @@ Both clients follow one retry path (`_attempts`); they differ only in how they w
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import math
@@ -166,8 +167,8 @@ def healthy_urls(urls: str | Sequence[str] | None, token: str | None = None) -> 
     return live
 
 
-class ScoringClient:
-    """Synchronous client; `score` returns one result dict per item, in order."""
+class _Client:
+    """What both clients take and how both cut a batch; they differ only in how they post."""
 
     def __init__(
         self,
@@ -180,7 +181,18 @@ class ScoringClient:
         chunk_size: int = MAX_ITEMS,
     ) -> None:
         self.opts = _options(urls, token, retries, backoff_s, chunk_size)
-        self.http = httpx.Client(timeout=timeout_s, headers=self.opts.headers())
+        self.timeout_s = timeout_s
+
+    def _chunks(self, items: Iterable[Any]) -> list[list[dict]]:
+        return _chunks([_item(i) for i in items], len(self.opts.urls), self.opts.chunk_size)
+
+
+class ScoringClient(_Client):
+    """Synchronous client; `score` returns one result dict per item, in order."""
+
+    @functools.cached_property
+    def http(self) -> httpx.Client:
+        return httpx.Client(timeout=self.timeout_s, headers=self.opts.headers())
 
     def __enter__(self) -> ScoringClient:
         return self
@@ -197,7 +209,7 @@ class ScoringClient:
         return response.json()
 
     def score(self, items: Iterable[Any]) -> list[dict]:
-        chunks = _chunks([_item(i) for i in items], len(self.opts.urls), self.opts.chunk_size)
+        chunks = self._chunks(items)
         results: list[dict] = []
         for index, chunk in enumerate(chunks):
             results += self._score_chunk(chunk, index)
@@ -218,23 +230,12 @@ class ScoringClient:
                 outcome = err
 
 
-class AsyncScoringClient:
+class AsyncScoringClient(_Client):
     """Asynchronous client: the chunks of a batch are scored at once across the servers."""
 
-    def __init__(
-        self,
-        urls: str | Sequence[str] | None = None,
-        *,
-        token: str | None = None,
-        timeout_s: float = 600,
-        retries: int = 4,
-        backoff_s: float = 0.5,
-        chunk_size: int = MAX_ITEMS,
-    ) -> None:
-        self.opts = _options(urls, token, retries, backoff_s, chunk_size)
-        self.timeout_s = timeout_s
-        self._http: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+    # Opened on first use, by the loop that uses it.
+    _http: httpx.AsyncClient | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -262,7 +263,7 @@ class AsyncScoringClient:
         return response.json()
 
     async def score(self, items: Iterable[Any]) -> list[dict]:
-        chunks = _chunks([_item(i) for i in items], len(self.opts.urls), self.opts.chunk_size)
+        chunks = self._chunks(items)
         parts = await asyncio.gather(*(self._score_chunk(c, i) for i, c in enumerate(chunks)))
         return list(itertools.chain.from_iterable(parts))
 
