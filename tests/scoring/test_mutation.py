@@ -13,14 +13,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 import gotools
 from scoring.mutation import Mutant, covered, go_run_pattern
 from scoring.reward import Formula, reward
-from scoring.scoring_server import app
-from scoring.settings import Settings, get_settings
 from tests.sample import SAMPLE_REPOS
+from tests.scoring.in_process import scoring_client
 
 MATHX = {"repo": "gotest-sample/mathx", "package": "."}
 TIMEOUT_S = 30  # a mutant that hangs must cost about a second, far from this
@@ -30,13 +28,8 @@ pytestmark = pytest.mark.usefixtures("sample_unchanged_by_each_test")
 
 @pytest.fixture(scope="module")
 def client():
-    settings = Settings(repos_dir=SAMPLE_REPOS, warmup=False, timeout_s=TIMEOUT_S, concurrency=2)
-    app.dependency_overrides[get_settings] = lambda: settings
-    try:
-        with TestClient(app) as client:
-            yield client
-    finally:
-        app.dependency_overrides.clear()
+    with scoring_client(timeout_s=TIMEOUT_S, concurrency=2) as client:
+        yield client
 
 
 def score(client, code: str, formula: str = "mutation", **target) -> dict:
