@@ -117,40 +117,29 @@ def count_results(work_dir: Path) -> int:
 def _make_executor(
     work_dir: Path, settings: BuildSettings, tasks: int, workers: int, how: ExecutorSettings
 ):
-    step = BuildRepos(work_dir, settings)
-    logging_dir = str(work_dir / "datatrove")
     # A task is redone if it has no completion mark; its finished repos are skipped anyway.
+    common = {
+        "pipeline": [BuildRepos(work_dir, settings)],
+        "tasks": tasks,
+        "workers": workers,
+        "logging_dir": str(work_dir / "datatrove"),
+        "skip_completed": True,
+    }
     if how.kind == "local":
-        return QuietLocalExecutor(
-            pipeline=[step],
-            tasks=tasks,
-            workers=workers,
-            logging_dir=logging_dir,
-            skip_completed=True,
-        )
+        return QuietLocalExecutor(**common)
     if how.kind == "ray":
         _start_ray(how.ray_address)
         from datatrove.executor.ray import RayPipelineExecutor
 
-        return RayPipelineExecutor(
-            pipeline=[step],
-            tasks=tasks,
-            workers=workers,
-            logging_dir=logging_dir,
-            skip_completed=True,
-        )
+        return RayPipelineExecutor(**common)
     from datatrove.executor.slurm import SlurmPipelineExecutor
 
     return SlurmPipelineExecutor(
-        pipeline=[step],
-        tasks=tasks,
-        workers=workers,
+        **common,
         time=how.slurm_time,
         partition=how.slurm_partition,
         cpus_per_task=how.slurm_cpus_per_task,
         job_name="gotest-dataset",
-        logging_dir=logging_dir,
-        skip_completed=True,
         # The job runs this checkout's code with its .venv (the Go toolchain lives there too).
         env_command=f"source {ROOT / '.venv' / 'bin' / 'activate'}\nexport PYTHONPATH={ROOT}",
     )

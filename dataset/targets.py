@@ -11,6 +11,7 @@ package's other files.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,16 +177,15 @@ def package_targets(
                 testable.append(function)
             elif granularity in ("function", "both"):
                 counts.drop("targets", reason)
+        in_file = functools.partial(
+            Target, package=package, package_name=name, import_path=import_path, file=file
+        )
         if granularity in ("function", "both"):
             for function in testable:
                 source = lines.span(file, function["start_line"], function["end_line"])
                 own = {(file, function["start_line"], function["end_line"])}
                 targets.append(
-                    Target(
-                        package=package,
-                        package_name=name,
-                        import_path=import_path,
-                        file=file,
+                    in_file(
                         function=function["name"],
                         granularity="function",
                         source=source,
@@ -199,11 +199,7 @@ def package_targets(
                 counts.drop("targets", "no_testable_function")
                 continue
             targets.append(
-                Target(
-                    package=package,
-                    package_name=name,
-                    import_path=import_path,
-                    file=file,
+                in_file(
                     function=None,
                     granularity="file",
                     source=lines.whole(file),
