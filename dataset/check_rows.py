@@ -26,7 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from common.errors import first_line
-from dataset.rows import RowsError, load_split
+from dataset.rows import RowsError, built_repos_dir, load_split
 
 TARGET_COLUMNS = ("repo", "package", "target_file", "target_function")
 # Packages per request: enough to keep the scorer's slots busy, few enough for a live progress bar.
@@ -132,17 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scorer", help="a running scorer's URL (default: start one here)")
     p.add_argument("--report", type=Path, help="report file (default: DATASET/score_check.json)")
     args = p.parse_args(argv)
-    counts_path = Path(args.dataset) / "counts.json"
-    repos_dir = args.repos_dir
-    if repos_dir is None:
-        if not counts_path.is_file():
-            print(f"check_rows: error: {counts_path} not found: give --repos-dir", file=sys.stderr)
-            return 2
-        repos_dir = Path(json.loads(counts_path.read_text(encoding="utf-8"))["repos_dir"])
-    if not repos_dir.is_dir():
-        print(f"check_rows: error: repos root {repos_dir} is not a folder", file=sys.stderr)
-        return 2
     try:
+        repos_dir = built_repos_dir(args.dataset, args.repos_dir)
         rows = sample_rows(args.dataset, args.sample, args.seed)
     except RowsError as err:
         print(f"check_rows: error: {err}", file=sys.stderr)
