@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scoring.completion import package_name
 from scoring.gobuild import run_go
 from scoring.models import Status
 
@@ -59,7 +60,9 @@ class Packages:
     async def get(self, repo: str, package: str) -> Package:
         # File system work runs in a thread: it may be slow, and the event loop serves everyone.
         repo_dir, pkg_dir = await asyncio.to_thread(self._locate, repo, package)
-        return await _once(self.loaded, pkg_dir, lambda: _load(repo, package, repo_dir, pkg_dir))
+        return await once_per_package(
+            self.loaded, pkg_dir, lambda: _load(repo, package, repo_dir, pkg_dir)
+        )
 
     async def check_target(
         self, pkg: Package, target_file: str | None, target_function: str | None
@@ -73,7 +76,9 @@ class Packages:
             return
         if not _FUNCTION_NAME.match(target_function):
             raise Rejected(Status.bad_request, "target_function must be Func or Type.Method")
-        declared = await _once(self.functions, pkg.dir, lambda: self._declared_functions(pkg))
+        declared = await once_per_package(
+            self.functions, pkg.dir, lambda: self._declared_functions(pkg)
+        )
         if not any(
             name == target_function and file == (target_file or file) for name, file in declared
         ):
@@ -98,8 +103,9 @@ class Packages:
         return repo_dir, pkg_dir
 
 
-async def _once(cache: dict, key: Path, make: Callable[[], Awaitable]):
-    """make()'s result for key, computed once; a failure is not remembered (tried again later)."""
+async def once_per_package(cache: dict, key: Path, make: Callable[[], Awaitable]):
+    """make()'s result for a package folder, computed once and shared by every caller; a failure
+    is not remembered (a passing one, a full disk or a killed build, is tried again later)."""
     future = cache.get(key)
     if future is None:
         future = asyncio.ensure_future(make())
@@ -110,6 +116,18 @@ async def _once(cache: dict, key: Path, make: Callable[[], Awaitable]):
         if cache.get(key) is future:
             del cache[key]
         raise
+
+
+def check_package_clause(source: str, pkg: Package) -> None:
+    """Rejected as build_failed unless the test's package clause is the folder's package (or its
+    external test package)."""
+    name = package_name(source)
+    if name not in (pkg.name, f"{pkg.name}_test"):
+        raise Rejected(
+            Status.build_failed,
+            f"package clause is {name!r}; this folder holds package {pkg.name!r} "
+            f"(or {pkg.name + '_test'!r} for an external test)",
+        )
 
 
 def _inside(base: Path, relative: str, what: str) -> Path:

@@ -21,10 +21,8 @@ bounds what a run writes to a real disk.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import time
 import weakref
@@ -35,6 +33,7 @@ from pathlib import Path
 from scoring import machine, seccomp
 from scoring.cgroups import Cgroup, CgroupFactory, SandboxUnavailable
 from scoring.machine import NOBODY
+from scoring.process_io import PipeReader, exit_code, kill_group
 
 # The run's own writable folder (its HOME and TMPDIR): a private, size-capped /tmp, as on any
 # machine, so that code that clears its environment and falls back to /tmp still finds it. Host
@@ -276,7 +275,7 @@ class Sandbox:
     ) -> Outcome:
         started = time.monotonic()
         read_output, write_output = os.pipe()
-        output_reader = _PipeReader(read_output)
+        output_reader = PipeReader(read_output)
         try:
             # The standard library's spawn, not the event loop's: it closes every descriptor but
             # 0, 1 and 2 in the child before exec (uvloop's ignores close_fds).
@@ -300,7 +299,7 @@ class Sandbox:
         output = bytearray()
         over = asyncio.Event()
 
-        async def drain(reader: _PipeReader, into: bytearray) -> None:
+        async def drain(reader: PipeReader, into: bytearray) -> None:
             # Reads to the end even past the limit: the run is over only once the pipes are
             # closed, so a reader that stopped would hold up the kill that follows.
             try:
@@ -316,20 +315,20 @@ class Sandbox:
 
         readers = [asyncio.ensure_future(drain(output_reader, output))]
         over_wait = asyncio.ensure_future(over.wait())
-        exited = asyncio.ensure_future(_exit_code(proc))
+        exited = asyncio.ensure_future(exit_code(proc))
         try:
             finished, _ = await asyncio.wait(
                 {exited, over_wait}, timeout=limits.timeout_s, return_when=asyncio.FIRST_COMPLETED
             )
             timed_out = not finished
             # Whatever is left inside dies with the PID namespace; the cgroup catches the rest.
-            _kill(proc)
+            kill_group(proc)
             await cgroup.kill_all()
             await asyncio.wait_for(asyncio.gather(exited, *readers), 10)
         finally:
             for task in (over_wait, exited, *readers):
                 task.cancel()
-            _kill(proc)
+            kill_group(proc)
         exceeded = "output" if over.is_set() else cgroup.exceeded()
         return Outcome(
             exit_code=proc.returncode,
@@ -344,61 +343,3 @@ def _parents(paths: Iterable[Path], made: Iterable[str]) -> list[str]:
     """The folders that lead to paths, outermost first, but for "/" and those already made."""
     parents = {str(parent): None for path in paths for parent in reversed(path.parents)}
     return [folder for folder in parents if folder != "/" and folder not in made]
-
-
-async def _exit_code(proc: subprocess.Popen) -> int:
-    """Waits for the process with the event loop free, through a pidfd (Linux 5.3)."""
-    pidfd = _PipeReader(os.pidfd_open(proc.pid))
-    try:
-        while proc.poll() is None:
-            await pidfd.readable()
-    finally:
-        pidfd.close()
-    return proc.returncode
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-class _PipeReader:
-    """Reads a pipe (or waits on a pidfd) through add_reader, and closes it when told to, once.
-
-    A pipe transport (connect_read_pipe) closes its descriptor later, on the loop's schedule;
-    under uvloop, closing the number ourselves before that aborts the whole server. read() and
-    readable() remove their watch before they return or are cancelled, so close() after them is
-    safe.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.loop = asyncio.get_running_loop()
-        self.closed = False
-        os.set_blocking(fd, False)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            os.close(self.fd)
-
-    async def read(self, size: int) -> bytes:
-        while True:
-            with contextlib.suppress(BlockingIOError):
-                return os.read(self.fd, size)
-            await self.readable()
-
-    async def readable(self) -> None:
-        ready = self.loop.create_future()
-        self.loop.add_reader(self.fd, _set_once, ready)
-        try:
-            await ready
-        finally:
-            self.loop.remove_reader(self.fd)
-
-
-def _set_once(future: asyncio.Future) -> None:
-    # add_reader may call again before the awaiting coroutine has removed it.
-    if not future.done():
-        future.set_result(None)

@@ -15,6 +15,7 @@ wrote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -28,12 +29,12 @@ from pathlib import Path
 
 import gotools
 from scoring import warmup
-from scoring.completion import extract_code, package_name
+from scoring.completion import extract_code
 from scoring.dependencies import Dependencies, FetchRefused
 from scoring.gobuild import GENERATED_NAME, TEST_BINARY_NAME, TestBinaries, run_go, write_overlay
 from scoring.models import RefusedItem, ScoreItem, ScoreResult, Status
 from scoring.mutation import MutationTesting
-from scoring.packages import Package, Packages, Rejected
+from scoring.packages import Package, Packages, Rejected, check_package_clause, once_per_package
 from scoring.report import RunMemory, read_report, set_profile
 from scoring.reward import Formula, reward, uses_mutation
 from scoring.sandbox import Limits, Mounts, Sandbox
@@ -59,16 +60,6 @@ def _rejection(rejected: Rejected) -> ScoreResult:
         status=rejected.status,
         detail=truncate(rejected.detail),
     )
-
-
-def _check_package_clause(source: str, pkg: Package) -> None:
-    name = package_name(source)
-    if name not in (pkg.name, f"{pkg.name}_test"):
-        raise Rejected(
-            Status.build_failed,
-            f"package clause is {name!r}; this folder holds package {pkg.name!r} "
-            f"(or {pkg.name + '_test'!r} for an external test)",
-        )
 
 
 class Scorer:
@@ -223,17 +214,12 @@ class Scorer:
         # The tests go test will run, from the AST: the only names whose results can count.
         parsed = await self.helper("assertions", src_text=source, name=GENERATED_NAME)
         try:
-            _check_package_clause(source, pkg)
-            async with self.slots:
-                work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
-                try:
-                    work.chmod(0o755)
-                    imports = tuple(parsed["imports"] or ())
-                    result = await self._build_and_run(
-                        pkg, item, source, work, imports=imports, formula=formula
-                    )
-                finally:
-                    await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
+            check_package_clause(source, pkg)
+            async with self.slots, self._work_folder() as work:
+                imports = tuple(parsed["imports"] or ())
+                result = await self._build_and_run(
+                    pkg, item, source, work, imports=imports, formula=formula
+                )
         except Rejected as rejected:
             result = _rejection(rejected)
         result.assertions = parsed["assertions"]  # the code parsed: the contract reports its checks
@@ -266,21 +252,14 @@ class Scorer:
         Its secret prefix lives as long as the server: the names it makes are variables, which
         never reach a binary (unlike function names, which the harness makes fresh per build).
         """
-        if pkg.dir not in self.instrumentations:
-            self.instrumentations[pkg.dir] = asyncio.ensure_future(self._instrument(pkg))
-        try:
-            return await asyncio.shield(self.instrumentations[pkg.dir])
-        except Exception:
-            del self.instrumentations[pkg.dir]  # a passing failure is tried again next time
-            raise
+        return await once_per_package(self.instrumentations, pkg.dir, lambda: self._instrument(pkg))
 
     async def _instrument(self, pkg: Package) -> gotools.Instrumented:
-        out = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="instr-", dir=self.work_root))
-        out.chmod(0o755)
-        answer = await self.helper(
-            "instrument", dir=str(pkg.dir), files=",".join(pkg.go_files), out=str(out)
-        )
-        return gotools.Instrumented.from_answer(answer, out)
+        async with self._work_folder(prefix="instr-", keep=True) as out:
+            answer = await self.helper(
+                "instrument", dir=str(pkg.dir), files=",".join(pkg.go_files), out=str(out)
+            )
+            return gotools.Instrumented.from_answer(answer, out)
 
     async def _build_and_run(
         self,
@@ -393,19 +372,21 @@ class Scorer:
         """Whether the package's instrumented test binary, with no test of the model's, runs
         (TestBinaries.reference), once per package: if not, no scoring of it runs a test either.
         """
-        if pkg.dir not in self.references:
-            self.references[pkg.dir] = asyncio.ensure_future(self._reference(pkg))
-        try:
-            return await asyncio.shield(self.references[pkg.dir])
-        except Exception:
-            del self.references[pkg.dir]  # a passing failure is tried again next time
-            raise
+        return await once_per_package(self.references, pkg.dir, lambda: self._reference(pkg))
 
     async def _reference(self, pkg: Package) -> bool:
         inst = await self.instrumented(pkg)
-        work = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=self.work_root))
-        try:
-            work.chmod(0o755)
+        async with self._work_folder() as work:
             return await self.binaries.reference(pkg, inst, work)
+
+    @contextlib.asynccontextmanager
+    async def _work_folder(self, prefix: str | None = None, keep: bool = False):
+        """A fresh folder under the server's work root that the sandbox's user can read, removed
+        afterwards unless `keep` (the instrumented files live as long as the server)."""
+        work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=prefix, dir=self.work_root))
+        work.chmod(0o755)
+        try:
+            yield work
         finally:
-            await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
+            if not keep:
+                await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
