@@ -232,6 +232,8 @@ def paired(summary: dict | None, candidate: str) -> dict:
         "no_assertion_share": metrics[candidate]["no_assertion_share"],
         "start_run_rate": metrics["start"]["run_rate"],
         "run_rate": metrics[candidate]["run_rate"],
+        "start_mutation_score": metrics["start"].get("mutation_score"),
+        "mutation_score": metrics[candidate].get("mutation_score"),
     }
 
 
@@ -254,8 +256,9 @@ def table(results: dict) -> str:
         "| setting | steps | reward first → last steps (rise, 95% CI) | zero-std groups "
         "| of which all 0 / all paid alike | truncated | no-assert "
         "| train prompts: start → trained (paired, 95% CI) "
-        "| held out: start → trained (paired, 95% CI) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| held out: start → trained (paired, 95% CI) "
+        "| mutation score, train prompts: start → trained |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for setting, r in results["settings"].items():
         t, tr, ho, g = r["training"], r["train_split"], r["heldout"], r["groups"]
@@ -269,7 +272,8 @@ def table(results: dict) -> str:
             f"| {fmt(tr.get('baseline_reward'))} → {fmt(tr.get('candidate_reward'))} "
             f"({interval(tr)}) "
             f"| {fmt(ho.get('baseline_reward'))} → {fmt(ho.get('candidate_reward'))} "
-            f"({interval(ho)}) |"
+            f"({interval(ho)}) "
+            f"| {fmt(tr.get('start_mutation_score'))} → {fmt(tr.get('mutation_score'))} |"
         )
     return "\n".join(lines) + "\n"
 

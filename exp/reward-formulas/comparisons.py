@@ -79,10 +79,16 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def rank_correlations(rows: list[dict], resamples: int, seed: int) -> dict:
-    """Spearman's rank correlation of each pair of formulas over every scored completion, with a
-    bootstrap interval that resamples groups."""
-    scored = [r for r in rows if r["rewards"]["coverage"] is not None]
+def rank_correlations(rows: list[dict], resamples: int, seed: int, ran_only: bool = False) -> dict:
+    """Spearman's rank correlation of each pair of formulas over every scored completion (or, with
+    `ran_only`, over those whose test ran: status ok), with a bootstrap interval that resamples
+    groups. The completions that did not run are paid 0 by every formula, so where they are many
+    their ties alone push the correlation over all of them towards 1."""
+    scored = [
+        r
+        for r in rows
+        if r["rewards"]["coverage"] is not None and (r["status"] == "ok" or not ran_only)
+    ]
     groups = sorted({r["group"] for r in scored})
     members = {g: [i for i, r in enumerate(scored) if r["group"] == g] for g in groups}
     rng = np.random.default_rng(seed)

@@ -21,12 +21,13 @@ def with_ci(figure: dict) -> str:
 def markdown(results: dict) -> str:
     fs = formulas.FORMULAS
     lines = ["### Mean reward of each variant under each formula", ""]
-    lines += ["| variant | completions | check nothing | mutation score | "
-              + " | ".join(fs) + " |", "|" + " --- |" * (4 + len(fs))]  # fmt: skip
+    lines += ["| variant | completions | ran | check nothing | mutation score | "
+              + " | ".join(fs) + " |", "|" + " --- |" * (5 + len(fs))]  # fmt: skip
     for variant, t in results["variants"].items():
         cells = [
             variant,
             str(t["completions"]),
+            str(t["statuses"].get("ok", 0)),
             str(t["checks_nothing"]),
             with_ci(t["mutation_score"]),
             *(with_ci(t[f"reward_{f}"]) for f in fs),
@@ -45,12 +46,21 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| {name} | {number(d['own'])} | {number(d['stripped'])} | {diff} | {d['packages']} |"
         )
-    lines += ["", "### Rank correlation between formulas (Spearman, over every completion)", ""]
-    lines += ["| formulas | Spearman [95% CI] | completions |", "| --- | --- | --- |"]
+    lines += ["", "### Rank correlation between formulas (Spearman)", ""]
+    lines += ["| formulas | over every completion [95% CI] | completions "
+              "| over those that ran [95% CI] | completions |",
+              "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    ran = results.get("rank_correlations_ran", {})
     for pair, c in results["rank_correlations"].items():
-        ci = c["ci"]
-        value = number(c["spearman"]) + ("" if not ci else f" [{ci[0]:.3f}, {ci[1]:.3f}]")
-        lines.append(f"| {pair} | {value} | {c['n']} |")
+        cells = [pair]
+        for figure in (c, ran.get(pair)):
+            if figure is None:
+                cells += ["-", "-"]
+                continue
+            ci = figure["ci"]
+            value = number(figure["spearman"])
+            cells += [value + ("" if not ci else f" [{ci[0]:.3f}, {ci[1]:.3f}]"), str(figure["n"])]
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "### How often a formula's best completion of a group checks nothing", ""]
     lines += ["| formula | share of the best that check nothing [95% CI] | groups |",
               "| --- | --- | --- |"]  # fmt: skip

@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> dict:
         "variants": variant_table(kept, args.resamples, args.seed),
         "discrimination": discrimination(kept, args.resamples, args.seed),
         "rank_correlations": rank_correlations(kept, args.resamples, args.seed),
+        "rank_correlations_ran": rank_correlations(kept, args.resamples, args.seed, ran_only=True),
         "best_checks_nothing": best_checks_nothing(kept, args.resamples, args.seed),
         "recomputed_agree": {
             "compared": len(compared),

@@ -53,3 +53,21 @@ def test_smallest_run_scores_every_variant_and_reports(tmp_path):
     report = (out / "results.md").read_text()
     assert "### Discrimination" in report and "| stripped | 1 | 1 |" in report
     assert (out / "rewards.png").stat().st_size > 0
+
+
+def test_training_recipes_are_the_learning_signal_demo_with_only_the_formula_changed():
+    """The training comparison's claim: the two recipes are exp/learning-signal's `demo` setting,
+    and differ from it (and from each other) in the formula and the run's name alone."""
+    import yaml
+
+    def recipe(path):
+        return yaml.safe_load(path.read_text())
+
+    demo = recipe(ROOT / "exp" / "learning-signal" / "recipes" / "demo.yaml")
+    naming = {"output_dir", "run_name"}
+    for formula in ("coverage", "mutation"):
+        mine = recipe(ROOT / "exp" / "reward-formulas" / "recipes" / f"{formula}.yaml")
+        assert mine.pop("reward_formula") == formula
+        assert {k: v for k, v in mine.items() if k not in naming} == {
+            k: v for k, v in demo.items() if k not in naming
+        }
