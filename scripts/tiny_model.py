@@ -26,6 +26,7 @@ import json
 import logging
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -293,9 +294,18 @@ def fingerprint(train_rows, repos_dir: Path, config: TinyModelConfig) -> str:
 
 
 def build(
-    dataset_dir: Path, repos_dir: Path, out: Path, config: TinyModelConfig | None = None
+    dataset_dir: Path,
+    repos_dir: Path,
+    out: Path,
+    config: TinyModelConfig | None = None,
+    *,
+    augment: Callable[[list[dict]], list[dict]] | None = None,
 ) -> Path:
-    """Builds the model into out (or finds it there, built from the same inputs)."""
+    """Builds the model into out (or finds it there, built from the same inputs).
+
+    `augment` (an experiment's) turns the warm-start pairs into the ones trained on; its name is
+    part of what the build depends on.
+    """
     import torch
     from datasets import load_from_disk
 
@@ -303,12 +313,16 @@ def build(
     dataset = load_from_disk(str(dataset_dir))["train"]
     stamp = out / "build.json"
     key = fingerprint(dataset, repos_dir, config)
+    if augment is not None:
+        key += f"+{augment.__module__}.{augment.__qualname__}"
     if stamp.exists() and json.loads(stamp.read_text()).get("fingerprint") == key:
         logger.info("tiny model in %s is up to date", out)
         return out
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     pairs = warm_start_pairs(dataset, repos_dir)
+    if augment is not None:
+        pairs = augment(pairs)
     if not pairs:
         raise ValueError(f"no row of {dataset_dir} has a test of its own to warm-start on")
     corpus = go_corpus(repos_dir)

@@ -71,3 +71,31 @@ def test_training_recipes_are_the_learning_signal_demo_with_only_the_formula_cha
         assert {k: v for k, v in mine.items() if k not in naming} == {
             k: v for k, v in demo.items() if k not in naming
         }
+
+
+def test_drift_start_pairs_each_test_with_a_copy_that_checks_nothing(sample_dataset, tmp_path):
+    """The drift comparison's start model learns, for every prompt, the repo's test and the same
+    test without a check: the copy answers the same prompt, and the scorer's own count finds no
+    check in it, where the original has some."""
+    import drift_start  # exp/reward-formulas, on pytest's pythonpath
+    from datasets import load_from_disk
+
+    import gotools
+    from scripts import tiny_model
+
+    dataset, repos = sample_dataset
+    pairs = tiny_model.warm_start_pairs(load_from_disk(str(dataset))["train"], repos)[:3]
+    doubled = drift_start.stripped_copies(pairs)
+    assert len(doubled) == 2 * len(pairs)
+
+    def checks(pair) -> int:
+        source = tmp_path / "pair_test.go"
+        code = pair["completion"][0]["content"]
+        source.write_text(code.removeprefix("```go\n").removesuffix("```"))
+        return gotools.run("assertions", src=str(source))["assertions"]
+
+    for original, copy in zip(doubled[::2], doubled[1::2], strict=True):
+        assert original in pairs
+        assert copy["prompt"] == original["prompt"]
+        assert checks(original) > 0
+        assert checks(copy) == 0
