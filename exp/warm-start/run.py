@@ -60,17 +60,17 @@ class Size:
 
 SIZES = {
     "full": Size(
-        # Sized for the shared 2-core machine it ran on (load average 40-60: a training step of
-        # the tiny model took 20-50 s instead of under one): no language-model pretraining (300
-        # steps would have taken hours), a short SFT, 2 GRPO steps, 10 targets a split.
+        # The demo's own warm start (30 epochs of SFT, scripts/tiny_model.py) and 10 GRPO steps a
+        # arm, 2 samples on 10 targets a split: about 15 minutes on an idle 2-core machine. No
+        # language-model pretraining, as in the demo model.
         pretrain_steps=0,
-        sft_epochs=3,
+        sft_epochs=30,
         sft_warmup_steps=10,
-        grpo_steps=2,
+        grpo_steps=10,
         grpo_batch=8,
         num_generations=4,
         max_completion_length=320,
-        eval_samples=1,
+        eval_samples=2,
         eval_targets=10,
         sample_packages=None,
     ),
