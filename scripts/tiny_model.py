@@ -82,9 +82,12 @@ class TinyModelConfig:
 # Corpus and tokenizer ---------------------------------------------------------------------------
 
 
-def go_corpus(repos_dir: Path) -> list[str]:
-    """Go sources: the dataset's repos, then the chosen packages of the pinned toolchain."""
+def go_corpus(repos_dir: Path, with_tests: bool = True) -> list[str]:
+    """Go sources: the dataset's repos (without their `_test.go` files unless with_tests), then
+    the chosen packages of the pinned toolchain."""
     files = sorted(repos_dir.rglob("*.go"))
+    if not with_tests:
+        files = [path for path in files if not path.name.endswith("_test.go")]
     src = gotools.goroot() / "src"
     for package in GOROOT_PACKAGES:
         files += sorted((src / package).glob("*.go"))
