@@ -91,8 +91,11 @@ def cases() -> list[Case]:
     return found
 
 
+OFFLINE = {"GOPROXY": "off", "GOFLAGS": "-mod=mod"}
+
+
 def go_env() -> dict[str, str]:
-    return gotools.go_env({"GOPROXY": "off", "GOFLAGS": "-mod=mod"})
+    return gotools.go_env(OFFLINE)
 
 
 class Scratch:
@@ -108,14 +111,7 @@ class Scratch:
         self.test_file = self.dir / "bench_test.go"
 
     def go(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(gotools.go_binary()), *args],
-            cwd=cwd or self.dir,
-            env=go_env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return gotools.run_go(list(args), cwd or self.dir, env=OFFLINE)
 
     def floor(self, source: str) -> float:
         self.test_file.write_text(source)

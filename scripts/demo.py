@@ -41,17 +41,6 @@ def banner(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
-def go(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(gotools.go_binary()), *args],
-        cwd=cwd,
-        env=gotools.go_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def parses(package_dir: Path) -> bool:
     # `go list -e` reads only imports, so the parse errors come from the helper.
     return not any(f["parse_error"] for f in gotools.run("facts", dir=str(package_dir))["files"])
@@ -59,7 +48,9 @@ def parses(package_dir: Path) -> bool:
 
 def buildable_packages(module_dir: Path) -> list[dict]:
     """The module's packages that load and parse (the sample's broken one does not)."""
-    listed = go(["list", "-e", "-json=Dir,ImportPath,Error,TestGoFiles", "./..."], module_dir)
+    listed = gotools.run_go(
+        ["list", "-e", "-json=Dir,ImportPath,Error,TestGoFiles", "./..."], module_dir
+    )
     decoder, text, packages = json.JSONDecoder(), listed.stdout, []
     position = 0
     while position < len(text.rstrip()):
@@ -81,7 +72,7 @@ def check_sample() -> list[tuple[str, str, Path]]:
     for go_mod in sorted(REPOS.glob("*/*/**/go.mod")):
         module_dir = go_mod.parent
         packages = buildable_packages(module_dir)
-        tested = go(
+        tested = gotools.run_go(
             ["test", "-count=1", "-cover", *(p["ImportPath"] for p in packages)], module_dir
         )
         print(tested.stdout.rstrip())

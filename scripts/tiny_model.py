@@ -83,9 +83,12 @@ class TinyModelConfig:
 # Corpus and tokenizer ---------------------------------------------------------------------------
 
 
-def go_corpus(repos_dir: Path) -> list[str]:
-    """Go sources: the dataset's repos, then the chosen packages of the pinned toolchain."""
+def go_corpus(repos_dir: Path, with_tests: bool = True) -> list[str]:
+    """Go sources: the dataset's repos (without their `_test.go` files unless with_tests), then
+    the chosen packages of the pinned toolchain."""
     files = sorted(repos_dir.rglob("*.go"))
+    if not with_tests:
+        files = [path for path in files if not path.name.endswith("_test.go")]
     src = gotools.goroot() / "src"
     for package in GOROOT_PACKAGES:
         files += sorted((src / package).glob("*.go"))
@@ -221,6 +224,20 @@ def new_model(tokenizer, config: TinyModelConfig):
     return LlamaForCausalLM(model_config)
 
 
+def cpu_run(config: TinyModelConfig) -> dict:
+    """The training arguments of both the pretraining and the warm start: a seeded run on the
+    CPU with a cosine schedule, that saves no checkpoint and reports nowhere."""
+    return {
+        "lr_scheduler_type": "cosine",
+        # Off: TRL's configs turn it on by default, and it only costs time on a model this small.
+        "gradient_checkpointing": False,
+        "save_strategy": "no",
+        "report_to": [],
+        "seed": config.seed,
+        "use_cpu": True,
+    }
+
+
 def pretrain(model, tokenizer, corpus: list[str], config: TinyModelConfig, work_dir: Path):
     """Next-token prediction on Go code, in chunks of 512 tokens."""
     from datasets import Dataset
@@ -237,15 +254,10 @@ def pretrain(model, tokenizer, corpus: list[str], config: TinyModelConfig, work_
         max_steps=config.pretrain_steps,
         per_device_train_batch_size=8,
         learning_rate=2e-3,
-        lr_scheduler_type="cosine",
         warmup_steps=min(30, config.pretrain_steps // 10),
         weight_decay=0.01,
-        gradient_checkpointing=False,
         logging_steps=50,
-        save_strategy="no",
-        report_to=[],
-        seed=config.seed,
-        use_cpu=True,
+        **cpu_run(config),
     )
     Trainer(
         model=model,
@@ -264,16 +276,11 @@ def warm_start(model, tokenizer, pairs: list[dict], config: TinyModelConfig, wor
         num_train_epochs=config.sft_epochs,
         per_device_train_batch_size=4,
         learning_rate=config.sft_learning_rate,
-        lr_scheduler_type="cosine",
         warmup_steps=10,
         max_length=config.max_pair_tokens,
         completion_only_loss=True,
-        gradient_checkpointing=False,  # TRL's default; it only costs time on a model this small
         logging_steps=20,
-        save_strategy="no",
-        report_to=[],
-        seed=config.seed,
-        use_cpu=True,
+        **cpu_run(config),
     )
     SFTTrainer(
         model=model, args=args, train_dataset=Dataset.from_list(pairs), processing_class=tokenizer

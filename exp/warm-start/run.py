@@ -124,16 +124,7 @@ def build_base(repos_dir: Path, out: Path, pretrain_steps: int, seed: int = 0) -
     from scripts import tiny_model
 
     torch.manual_seed(seed)
-    src = tiny_model.gotools.goroot() / "src"
-    files = [p for p in sorted(repos_dir.rglob("*.go")) if not p.name.endswith("_test.go")]
-    for package in tiny_model.GOROOT_PACKAGES:
-        files += sorted((src / package).glob("*.go"))
-    corpus = []
-    for path in files:
-        try:
-            corpus.append(path.read_text())
-        except (OSError, UnicodeDecodeError):
-            continue
+    corpus = tiny_model.go_corpus(repos_dir, with_tests=False)
     config = tiny_model.TinyModelConfig(pretrain_steps=pretrain_steps, seed=seed)
     tokenizer = tiny_model.train_tokenizer(corpus, config.vocab_size)
     model = tiny_model.new_model(tokenizer, config)
