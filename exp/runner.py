@@ -7,6 +7,7 @@ line per step), and a command that fails stops the experiment with that log's pa
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -46,6 +47,36 @@ def model_path(name: str) -> str:
     """A model folder (relative to the repo root) as an absolute path; a hub id as it is."""
     local = ROOT / name
     return str(local) if local.exists() else name
+
+
+def add_training_arguments(parser: argparse.ArgumentParser, prompts: int, out: str) -> None:
+    """The options of an experiment that trains the demo model with train.py and evaluates it
+    with eval.py on the sample: what it starts from, on which rows, for how long, and where."""
+    parser.add_argument(
+        "--model", default=".cache/demo-model", help="the start model: a folder or a hub id"
+    )
+    parser.add_argument("--dataset", default="data/sample-dataset")
+    parser.add_argument("--repos-dir", default="data/repos", help="the scorer's repos root")
+    parser.add_argument("--prompts", type=int, default=prompts, help="the first N train rows")
+    parser.add_argument("--steps", type=int, default=None, help="GRPO steps (default: recipe's)")
+    parser.add_argument("--heldout-targets", type=int, default=None, help="test rows (all)")
+    parser.add_argument("--max-new-tokens", type=int, default=320)
+    parser.add_argument(
+        "--train-override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another train.py flag for every training (repeatable), e.g. max_completion_length=64",
+    )
+    parser.add_argument("--scorer-url", default=None, help="a running scorer (else one starts)")
+    parser.add_argument("--out", default=out)
+
+
+def require_paths(parser: argparse.ArgumentParser, args: argparse.Namespace, *names: str) -> None:
+    """One line, naming the command that makes it, for each input under the repo root missing."""
+    for name in names:
+        if not (ROOT / getattr(args, name)).exists():
+            parser.error(f"{getattr(args, name)} does not exist: `make demo` builds it")
 
 
 def override_flags(overrides: Sequence[str]) -> list[str]:

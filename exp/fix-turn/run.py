@@ -34,9 +34,11 @@ sys.path.insert(0, str(HERE.parent.parent))  # the repo root: run as a script, n
 from exp.runner import (  # noqa: E402
     ROOT,
     ExperimentError,
+    add_training_arguments,
     flags,
     model_path,
     override_flags,
+    require_paths,
     run_command,
     run_script,
     scorer,
@@ -53,18 +55,11 @@ EPISODE_SETS = ("train", "fresh", "test")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--model", default=".cache/demo-model", help="the start model: a folder or a hub id"
-    )
-    parser.add_argument("--dataset", default="data/sample-dataset")
-    parser.add_argument("--repos-dir", default="data/repos", help="the scorer's repos root")
+    add_training_arguments(parser, prompts=16, out="logs/exp/fix-turn")
     parser.add_argument("--recipe", default=str(RECIPE.relative_to(ROOT)))
-    parser.add_argument("--prompts", type=int, default=16, help="the first N train rows")
-    parser.add_argument("--heldout-targets", type=int, default=None, help="test rows (all)")
     parser.add_argument("--first-samples", type=int, default=4, help="first answers per target")
     parser.add_argument("--fix-samples", type=int, default=2, help="second answers per episode")
     parser.add_argument("--temperature", type=float, default=0.5, help="of the evaluations")
-    parser.add_argument("--max-new-tokens", type=int, default=320)
     parser.add_argument(
         "--max-prompt-tokens",
         type=int,
@@ -72,20 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="episodes whose second prompt is longer are dropped (the tiny model's context is "
         "2048 tokens, and the answer needs room)",
     )
-    parser.add_argument("--steps", type=int, default=None, help="GRPO steps (default: recipe's)")
-    parser.add_argument(
-        "--train-override",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="another train.py flag (repeatable), e.g. per_device_train_batch_size=4",
-    )
-    parser.add_argument("--scorer-url", default=None, help="a running scorer (else one starts)")
-    parser.add_argument("--out", default="logs/exp/fix-turn")
     args = parser.parse_args(argv)
-    for name in ("dataset", "repos_dir", "recipe"):
-        if not (ROOT / getattr(args, name)).exists():
-            parser.error(f"{getattr(args, name)} does not exist: `make demo` builds it")
+    require_paths(parser, args, "dataset", "repos_dir", "recipe")
     return args
 
 
@@ -269,6 +252,42 @@ def table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot(results: dict, path: Path) -> None:
+    """The training's reward per step beside the fix rate of each set, start against trained."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (steps_ax, sets_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    training = results["training"]
+    for name, label in (
+        ("reward_per_step", "mean reward"),
+        ("run_rate_per_step", "runs (fix rate)"),
+        ("frac_reward_zero_std", "groups without variance"),
+    ):
+        points = [(i + 1, v) for i, v in enumerate(training[name]) if v is not None]
+        if points:
+            steps_ax.plot(*zip(*points, strict=True), marker=".", label=label)
+    steps_ax.set_title("GRPO on second turns", fontsize=10)
+    steps_ax.set_xlabel("step")
+    steps_ax.set_ylim(-0.03, 1.03)
+    steps_ax.legend(fontsize=8)
+    sets = list(results["evaluation"])
+    for offset, model in ((-0.2, "start"), (0.2, "trained")):
+        rates = [results["evaluation"][s][f"{model} run_rate"] or 0.0 for s in sets]
+        sets_ax.bar([i + offset for i in range(len(sets))], rates, width=0.4, label=model)
+    sets_ax.set_xticks(
+        range(len(sets)), [f"{s} ({results['evaluation'][s]['episodes']})" for s in sets]
+    )
+    sets_ax.set_title("fix rate of the second answers", fontsize=10)
+    sets_ax.set_ylim(0, 1)
+    sets_ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = ROOT / args.out
@@ -294,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     markdown = table(results)
     write_results(out, results, markdown)
+    plot(results, out / "fix-turn.png")
     print(markdown)
-    print(f"results in {out}: results.json, results.md")
+    print(f"results in {out}: results.json, results.md, fix-turn.png")
     return 0
 
 

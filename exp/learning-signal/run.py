@@ -24,12 +24,14 @@ sys.path.insert(0, str(HERE.parent.parent))  # the repo root: run as a script, n
 
 from exp.runner import (  # noqa: E402
     ROOT,
+    add_training_arguments,
     bootstrap_difference,
     flags,
     model_path,
     override_flags,
     read_json,
     read_jsonl,
+    require_paths,
     run_command,
     run_script,
     scorer,
@@ -53,27 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--recipes", default=str(RECIPES.relative_to(ROOT)), help="the settings' folder"
     )
     parser.add_argument("--settings", nargs="+", default=None, help="recipes (default: all)")
-    parser.add_argument(
-        "--model", default=".cache/demo-model", help="the start model: a folder or a hub id"
-    )
-    parser.add_argument("--dataset", default="data/sample-dataset")
-    parser.add_argument("--repos-dir", default="data/repos", help="the scorer's repos root")
-    parser.add_argument("--prompts", type=int, default=8, help="the first N train rows")
-    parser.add_argument("--steps", type=int, default=None, help="GRPO steps (default: recipe's)")
-    parser.add_argument("--heldout-targets", type=int, default=None, help="test rows (all)")
+    add_training_arguments(parser, prompts=8, out="logs/exp/learning-signal")
     parser.add_argument("--eval-samples", type=int, default=4, help="samples per target, k")
     parser.add_argument("--eval-temperature", type=float, default=0.5)
-    parser.add_argument("--max-new-tokens", type=int, default=320)
     parser.add_argument("--window", type=int, default=None, help="steps compared (steps // 4)")
-    parser.add_argument(
-        "--train-override",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="another train.py flag for every setting (repeatable), e.g. max_completion_length=64",
-    )
-    parser.add_argument("--scorer-url", default=None, help="a running scorer (else one starts)")
-    parser.add_argument("--out", default="logs/exp/learning-signal")
     parser.add_argument("--retrain", action="store_true", help="train settings already trained")
     parser.add_argument(
         "--report-only",
@@ -87,9 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = [s for s in args.settings if s not in known]
     if unknown:
         parser.error(f"unknown settings {unknown}; known: {known}")
-    for name in ("dataset", "repos_dir"):
-        if not (ROOT / getattr(args, name)).exists():
-            parser.error(f"{getattr(args, name)} does not exist: `make demo` builds it")
+    require_paths(parser, args, "dataset", "repos_dir")
     return args
 
 

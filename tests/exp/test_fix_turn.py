@@ -71,3 +71,4 @@ def test_smallest_run_builds_episodes_trains_and_measures(
     assert results["evaluation"]["train"]["episodes"] == len(episodes["train"])
     assert set(results["evaluation"]) == {"train", "fresh", "test"}
     assert "| train |" in (out / "results.md").read_text()
+    assert (out / "fix-turn.png").stat().st_size > 0
