@@ -1,4 +1,4 @@
-"""A start model that writes tests without checks as often as tests with them, for the drift
+"""A start model that writes tests without checks beside tests with them, for the drift
 comparison: the demo model's warm start (scripts/tiny_model.py) on every pair twice, once with the
 repo's own test and once with that test's checks removed (`gotools strip-assertions`).
 

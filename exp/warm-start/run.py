@@ -60,9 +60,9 @@ class Size:
 
 SIZES = {
     "full": Size(
-        # The demo's own warm start (30 epochs of SFT, scripts/tiny_model.py) and 10 GRPO steps a
-        # arm, 2 samples on 10 targets a split: about 15 minutes on an idle 2-core machine. No
-        # language-model pretraining, as in the demo model.
+        # The demo's own warm start (30 epochs of SFT, scripts/tiny_model.py) and 10 GRPO steps
+        # per arm, 2 samples on 10 targets a split: 25 minutes on the 2-core VM with other work
+        # beside it (README). No language-model pretraining, as in the demo model.
         pretrain_steps=0,
         sft_epochs=30,
         sft_warmup_steps=10,
