@@ -23,6 +23,15 @@ class TokenizerError(UserError):
     """The tokenizer cannot be loaded; the message is one line for the user."""
 
 
+def chat_prompt_tokens(tokenizer, messages: list[dict[str, str]]) -> int:
+    """The tokens of a conversation as a transformers tokenizer's chat template prompts for the
+    next answer (the generation prompt included)."""
+    ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
+    if isinstance(ids, Mapping):  # transformers 5 returns a BatchEncoding: len() is its key count
+        ids = ids["input_ids"]
+    return len(ids)
+
+
 class TokenCounter:
     def __init__(self, path: str | None = None) -> None:
         self.path = path
@@ -72,12 +81,7 @@ class TokenCounter:
             return math.ceil(size / BYTES_PER_TOKEN_ESTIMATE) + overhead
         if self._kind == "transformers":
             if getattr(self._tokenizer, "chat_template", None):
-                ids = self._tokenizer.apply_chat_template(
-                    messages, tokenize=True, add_generation_prompt=True
-                )
-                if isinstance(ids, Mapping):  # transformers 5 returns a BatchEncoding
-                    ids = ids["input_ids"]
-                return len(ids)
+                return chat_prompt_tokens(self._tokenizer, messages)
             text = "\n".join(f"{m['role']}: {m['content']}" for m in messages)
             return len(self._tokenizer(text)["input_ids"])
         text = "\n".join(f"{m['role']}: {m['content']}" for m in messages)

@@ -125,6 +125,7 @@ def build_episodes(args, answers: dict[str, list[dict]], path: Path) -> dict:
     from datasets import Dataset, DatasetDict, load_from_disk
     from transformers import AutoTokenizer
 
+    from dataset.tokens import chat_prompt_tokens
     from evaluation.fix_turn import fix_conversation, needs_fix
     from scoring import figures
 
@@ -139,7 +140,7 @@ def build_episodes(args, answers: dict[str, list[dict]], path: Path) -> dict:
                 continue
             row = prompts[record["id"]]
             conversation = fix_conversation(row["prompt"], record)
-            tokens = len(tokenizer.apply_chat_template(conversation, add_generation_prompt=True))
+            tokens = chat_prompt_tokens(tokenizer, conversation)
             if tokens > args.max_prompt_tokens:
                 too_long += 1
                 continue

@@ -22,6 +22,9 @@ def test_smallest_run_builds_episodes_trains_and_measures(
     tiny_model, sample_dataset, sample_scorer, tmp_path
 ):
     from datasets import load_from_disk
+    from transformers import AutoTokenizer
+
+    from dataset.tokens import chat_prompt_tokens
 
     dataset, repos = sample_dataset
     out = tmp_path / "out"
@@ -59,14 +62,20 @@ def test_smallest_run_builds_episodes_trains_and_measures(
     logged = [json.loads(line) for line in (out / "eval" / "first-train" / "samples.jsonl").open()]
     first = {f"train:{r['id']}#{r['sample']}": r for r in logged if r["sample"] == 0}
     episodes = load_from_disk(str(out / "episodes"))
-    assert len(episodes["train"]) == sum(needs_fix(r) for r in first.values()) > 0
+    results = json.loads((out / "results.json").read_text())
+    too_long = results["episodes"]["train"]["dropped_too_long"]
+    assert len(episodes["train"]) == sum(needs_fix(r) for r in first.values()) - too_long > 0
+    # The length kept is the chat prompt's in tokens (not the template's output's key count).
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    for episode in episodes["all"]:
+        assert episode["prompt_tokens"] == chat_prompt_tokens(tokenizer, episode["prompt"])
+        assert 100 < episode["prompt_tokens"] <= 1792
     assert set(episodes["train"]["id"]) < set(episodes["all"]["id"])
     for episode in episodes["train"]:
         record = first[episode["id"]]
         assert episode["prompt"] == fix_conversation(prompts[record["id"]], record)
         assert episode["first_status"] == record["status"]
 
-    results = json.loads((out / "results.json").read_text())
     assert results["training"]["steps"] == 1
     assert results["evaluation"]["train"]["episodes"] == len(episodes["train"])
     assert set(results["evaluation"]) == {"train", "fresh", "test"}
