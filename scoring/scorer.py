@@ -255,11 +255,11 @@ class Scorer:
         return await once_per_package(self.instrumentations, pkg.dir, lambda: self._instrument(pkg))
 
     async def _instrument(self, pkg: Package) -> gotools.Instrumented:
-        async with self._work_folder(prefix="instr-", keep=True) as out:
-            answer = await self.helper(
-                "instrument", dir=str(pkg.dir), files=",".join(pkg.go_files), out=str(out)
-            )
-            return gotools.Instrumented.from_answer(answer, out)
+        out = await self._new_folder(prefix="instr-")  # lives as long as the server
+        answer = await self.helper(
+            "instrument", dir=str(pkg.dir), files=",".join(pkg.go_files), out=str(out)
+        )
+        return gotools.Instrumented.from_answer(answer, out)
 
     async def _build_and_run(
         self,
@@ -379,14 +379,17 @@ class Scorer:
         async with self._work_folder() as work:
             return await self.binaries.reference(pkg, inst, work)
 
+    async def _new_folder(self, prefix: str | None = None) -> Path:
+        """A fresh folder under the server's work root that the sandbox's user can read."""
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=prefix, dir=self.work_root))
+        folder.chmod(0o755)
+        return folder
+
     @contextlib.asynccontextmanager
-    async def _work_folder(self, prefix: str | None = None, keep: bool = False):
-        """A fresh folder under the server's work root that the sandbox's user can read, removed
-        afterwards unless `keep` (the instrumented files live as long as the server)."""
-        work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=prefix, dir=self.work_root))
-        work.chmod(0o755)
+    async def _work_folder(self):
+        """A new folder for one build or run, removed afterwards."""
+        work = await self._new_folder()
         try:
             yield work
         finally:
-            if not keep:
-                await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
