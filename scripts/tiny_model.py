@@ -185,6 +185,11 @@ def _mentions(block: str, target_function: str) -> bool:
     return needle in block
 
 
+def answer_message(test: str) -> dict:
+    """The assistant's turn that answers a prompt with a test file, in a ```go block."""
+    return {"role": "assistant", "content": f"```go\n{test}```"}
+
+
 def warm_start_pairs(dataset, repos_dir: Path) -> list[dict]:
     """Prompt-completion pairs, conversational, for the rows whose target has a test of its own."""
     pairs = []
@@ -192,8 +197,7 @@ def warm_start_pairs(dataset, repos_dir: Path) -> list[dict]:
         package_dir = repos_dir / row["repo"] / row["package"]
         test = tests_for(package_dir, row["target_function"])
         if test is not None:
-            answer = {"role": "assistant", "content": f"```go\n{test}```"}
-            pairs.append({"prompt": row["prompt"], "completion": [answer]})
+            pairs.append({"prompt": row["prompt"], "completion": [answer_message(test)]})
     return pairs
 
 

@@ -22,9 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # the repo root: run as a script, not a module
 
 import gotools  # noqa: E402
+from scoring.completion import extract_code  # noqa: E402
 from scripts import tiny_model  # noqa: E402
-
-FENCE_OPEN, FENCE_CLOSE = "```go\n", "```"
 
 
 def stripped_copies(pairs: list[dict]) -> list[dict]:
@@ -33,10 +32,9 @@ def stripped_copies(pairs: list[dict]) -> list[dict]:
     with tempfile.TemporaryDirectory() as work:
         source = Path(work) / "pair_test.go"
         for pair in pairs:
-            answer = pair["completion"][0]["content"]
-            source.write_text(answer.removeprefix(FENCE_OPEN).removesuffix(FENCE_CLOSE))
+            source.write_text(extract_code(pair["completion"][0]["content"]))
             stripped = gotools.run("strip-assertions", src=str(source))["source"]
-            checkless = {"role": "assistant", "content": f"{FENCE_OPEN}{stripped}{FENCE_CLOSE}"}
+            checkless = tiny_model.answer_message(stripped)
             out += [pair, {"prompt": pair["prompt"], "completion": [checkless]}]
     return out
 

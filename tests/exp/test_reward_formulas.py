@@ -81,6 +81,7 @@ def test_drift_start_pairs_each_test_with_a_copy_that_checks_nothing(sample_data
     from datasets import load_from_disk
 
     import gotools
+    from scoring.completion import extract_code
     from scripts import tiny_model
 
     dataset, repos = sample_dataset
@@ -90,8 +91,7 @@ def test_drift_start_pairs_each_test_with_a_copy_that_checks_nothing(sample_data
 
     def checks(pair) -> int:
         source = tmp_path / "pair_test.go"
-        code = pair["completion"][0]["content"]
-        source.write_text(code.removeprefix("```go\n").removesuffix("```"))
+        source.write_text(extract_code(pair["completion"][0]["content"]))
         return gotools.run("assertions", src=str(source))["assertions"]
 
     for original, copy in zip(doubled[::2], doubled[1::2], strict=True):
