@@ -37,6 +37,7 @@ import gotools  # noqa: E402
 from common.errors import first_line  # noqa: E402
 from dataset.split import split_of  # noqa: E402
 from scoring.figures import BUILT  # noqa: E402
+from scripts import tiny_model  # noqa: E402
 
 logger = logging.getLogger("warm_start.mine")
 # The dataset builder's default; a build's own value is read from its config when it has one.
@@ -78,10 +79,6 @@ def tests_by_package(packages: list[tuple[str, str]], repos_dir: Path, counts: C
             counts["packages_with_tests"] += 1
         found[(repo, package)] = {t["function"]: t for t in answer["targets"]}
     return found
-
-
-def completion_of(source: str) -> str:
-    return f"```go\n{source}```"
 
 
 def score_pairs(
@@ -157,7 +154,7 @@ def mine(
         target = found.get((row["repo"], row["package"]), {}).get(row["target_function"])
         if target is None:
             continue
-        answer = {"role": "assistant", "content": completion_of(target["source"])}
+        answer = tiny_model.answer_message(target["source"])
         candidates.append(
             {
                 "id": row["id"],
